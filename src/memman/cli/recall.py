@@ -1,0 +1,51 @@
+"""``memman recall``: find memories for a query.
+
+This build answers every recall with the keyword path (FTS5 over content,
+entities and keywords); ranked, graph-aware recall comes with the recall issue.
+"""
+import click
+
+from memman.cli.context import emit, pass_app
+
+
+@click.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--cat", "category", help="Only memories of this category.")
+@click.option("--source", help="Only memories from this source.")
+@click.option("--basic", is_flag=True, help="Keyword matching only.")
+@click.option("--intent", help="WHY, WHEN, ENTITY or GENERAL (default: detected).")
+@click.option("--expand", is_flag=True, help="Expand the query with the fast LLM.")
+@pass_app
+def recall(app, query, limit, category, source, basic, intent, expand):
+    """Recall memories matching QUERY."""
+    from memman.errors import MemmanError
+    from memman.intake import validate
+    from memman.textutil import query_terms
+
+    text = " ".join(query)
+    if not text.strip():
+        raise MemmanError("query is empty")
+    validate.category(category)
+    validate.source(source)
+    if intent is not None and intent.upper() not in ("WHY", "WHEN", "ENTITY", "GENERAL"):
+        raise MemmanError(f"unknown intent '{intent}'; valid: WHY, WHEN, ENTITY, GENERAL")
+    terms = query_terms(text)
+    results = basic_recall(app, text, terms, category=category, source=source, limit=limit)
+    emit({"results": [r.to_dict() for r in results], "meta": {"basic": True}})
+
+
+def basic_recall(app, text, terms, *, category, source, limit):
+    from memman.store.open import open_store, store_exists
+
+    if not store_exists(app.datadir, app.settings, app.store):
+        return []
+    backend = open_store(app.datadir, app.settings, app.store)
+    try:
+        results = backend.search_basic(terms, category=category, source=source, limit=limit)
+        if not backend.readonly:
+            backend.note_recall([r.id for r in results], "recall:basic",
+                                f"q={text[:80]} hits={len(results)}")
+        return results
+    finally:
+        backend.close()

@@ -1,0 +1,146 @@
+"""SQLite plumbing shared by the store and the queue.
+
+Connections (WAL, busy timeout, foreign keys, autocommit with explicit
+``BEGIN IMMEDIATE`` transactions) and the migration runner: a schema is an ordered
+list of small named functions, each applied once inside a transaction and recorded
+in a ``_migrations`` table.
+"""
+import os
+import sqlite3
+from contextlib import contextmanager
+from typing import Callable, Iterator
+from urllib.parse import quote
+
+from memman import clock
+from memman.errors import MemmanError
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def busy_timeout_ms() -> int:
+    # Tuning knob from the process environment only (tests shorten it).
+    raw = os.environ.get("MEMMAN_BUSY_TIMEOUT_MS")
+    return int(raw) if raw and raw.isdigit() else BUSY_TIMEOUT_MS
+
+
+def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open ``path``; read-write opens create the file and switch it to WAL."""
+    timeout = busy_timeout_ms() / 1000
+    if readonly:
+        conn = sqlite3.connect(
+            f"file:{quote(str(path))}?mode=ro", uri=True, isolation_level=None, timeout=timeout
+        )
+    else:
+        new = not os.path.exists(path)
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=timeout)
+        if new:
+            os.chmod(path, 0o600)
+            # Must precede the first write of the header (switching to WAL is one).
+            conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` .. ``COMMIT``; nested use joins the outer transaction."""
+    if conn.in_transaction:
+        yield conn
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def execute_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run several statements inside the current transaction.
+
+    ``executescript`` would commit first; this splits on complete statements
+    instead, so triggers (which contain semicolons) stay whole.
+    """
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                conn.execute(buf)
+            buf = ""
+    if buf.strip():
+        conn.execute(buf)
+
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+class Migrations:
+    """An ordered list of named migrations; use an instance as a decorator."""
+
+    def __init__(self, table: str = "_migrations"):
+        self.table = table
+        self.steps: list[Migration] = []
+
+    def __call__(self, fn: Migration) -> Migration:
+        self.steps.append(fn)
+        return fn
+
+    @property
+    def names(self) -> list[str]:
+        return [fn.__name__ for fn in self.steps]
+
+    def applied(self, conn: sqlite3.Connection) -> set[str]:
+        try:
+            return {r[0] for r in conn.execute(f"SELECT name FROM {self.table}")}
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return set()
+            raise
+
+    def pending(self, conn: sqlite3.Connection) -> list[str]:
+        done = self.applied(conn)
+        return [n for n in self.names if n not in done]
+
+    def apply(self, conn: sqlite3.Connection) -> list[str]:
+        """Apply what is missing; returns the names applied now."""
+        if not self.pending(conn):
+            return []
+        with transaction(conn):
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table} "
+                "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+            done = self.applied(conn)  # re-read under the write lock
+            ran = []
+            for fn in self.steps:
+                if fn.__name__ in done:
+                    continue
+                fn(conn)
+                conn.execute(
+                    f"INSERT INTO {self.table} (name, applied_at) VALUES (?, ?)",
+                    (fn.__name__, clock.iso()),
+                )
+                ran.append(fn.__name__)
+            return ran
+
+
+def describe_error(what: str, path, exc: sqlite3.Error) -> MemmanError:
+    """Turn a SQLite failure into a one-line error that says what to do."""
+    msg = str(exc)
+    if "locked" in msg or "busy" in msg:
+        return MemmanError(f"{what} {path} is locked by another process; try again in a moment")
+    if "not a database" in msg or "malformed" in msg or "corrupt" in msg:
+        return MemmanError(
+            f"{what} {path} is corrupt ({msg}); move it aside and run 'memman doctor'"
+        )
+    if "readonly" in msg or "read-only" in msg:
+        return MemmanError(f"{what} {path} is read-only ({msg})")
+    if "unable to open" in msg:
+        return MemmanError(f"{what} {path} cannot be opened ({msg})")
+    return MemmanError(f"{what} {path}: {msg}")

@@ -1,0 +1,265 @@
+"""QueueDB: every read and write of queue.db."""
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+from memman import clock, db
+from memman.errors import MemmanError
+from memman.queue.schema import migrations
+
+STALE_CLAIM_SECONDS = 600
+MAX_ATTEMPTS = 5
+BACKOFF_BASE_SECONDS = 60
+BACKOFF_CAP_SECONDS = 600
+STALE_AGE_SECONDS = 7 * 86400
+DONE_RETENTION_SECONDS = 60
+WORKER_RUNS_KEEP_SECONDS = 7 * 86400
+MAX_ERROR_CHARS = 1000
+PREVIEW_CHARS = 80
+
+
+def backoff_seconds(attempts: int) -> float:
+    """60 * 2^(n-1) seconds after the n-th failed attempt, capped at 600."""
+    return min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
+
+
+def row_dict(row: sqlite3.Row, *, full: bool = False) -> dict:
+    out = {
+        "id": row["id"],
+        "store": row["store"],
+        "priority": row["priority"],
+        "queued_at": row["queued_at"],
+        "claimed_at": row["claimed_at"],
+        "attempts": row["attempts"],
+        "status": row["status"],
+        "processed_at": row["processed_at"],
+        "content_preview": row["content"][:PREVIEW_CHARS],
+        "last_error": row["last_error"],
+    }
+    if full:
+        out["content"] = row["content"]
+        out["available_at"] = row["available_at"]
+        out["worker_pid"] = row["worker_pid"]
+        out["redactions"] = json.loads(row["redactions"]) if row["redactions"] else []
+        out["hints"] = {
+            "category": row["hint_cat"],
+            "importance": row["hint_imp"],
+            "source": row["hint_source"],
+            "entities": json.loads(row["hint_entities"]) if row["hint_entities"] else None,
+            "replaced_id": row["hint_replaced_id"],
+            "no_reconcile": bool(row["hint_no_reconcile"]),
+        }
+    return out
+
+
+class QueueDB:
+    def __init__(self, path: Path, *, readonly: bool = False):
+        self.path = Path(path)
+        try:
+            self.conn = db.connect(str(self.path), readonly=readonly)
+            if not readonly:
+                migrations.apply(self.conn)
+        except sqlite3.Error as exc:
+            raise db.describe_error("queue database", self.path, exc) from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _write(self, sql: str, args=(), *, fetch: bool = False):
+        """Run one write in its own transaction; returns the cursor, or with
+        ``fetch`` the first row it returned (read before the commit)."""
+        try:
+            with db.transaction(self.conn):
+                cur = self.conn.execute(sql, args)
+                return cur.fetchone() if fetch else cur
+        except sqlite3.Error as exc:
+            raise db.describe_error("queue database", self.path, exc) from None
+
+    # -- producers -----------------------------------------------------------
+    def enqueue(self, store: str, content: str, *, category=None, importance=None, source=None,
+                entities=None, replaced_id=None, no_reconcile=False, priority=0,
+                redactions=None) -> int:
+        now = clock.now()
+        cur = self._write(
+            "INSERT INTO queue (store, content, hint_cat, hint_imp, hint_source, hint_entities, "
+            "hint_replaced_id, hint_no_reconcile, priority, queued_at, available_at, redactions) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (store, content, category, importance, source,
+             json.dumps(entities, ensure_ascii=False) if entities is not None else None,
+             replaced_id, int(bool(no_reconcile)), priority, now, now,
+             json.dumps(redactions) if redactions else None),
+        )
+        return cur.lastrowid
+
+    # -- the worker ----------------------------------------------------------
+    def claim(self, *, stores: list[str] | None = None) -> sqlite3.Row | None:
+        """Claim the next runnable row: pending and due, or claimed by a worker
+        that has been silent for STALE_CLAIM_SECONDS (it crashed)."""
+        now = clock.now()
+        where = (
+            "((status = 'pending' AND available_at <= :now) OR "
+            "(status = 'claimed' AND claimed_at <= :stale))"
+        )
+        args: dict = {"now": now, "stale": now - STALE_CLAIM_SECONDS, "pid": os.getpid()}
+        if stores:
+            names = {f"s{i}": s for i, s in enumerate(stores)}
+            where += f" AND store IN ({', '.join(':' + k for k in names)})"
+            args.update(names)
+        return self._write(
+            "UPDATE queue SET status = 'claimed', claimed_at = :now, worker_pid = :pid, "
+            "attempts = attempts + 1 WHERE id = (SELECT id FROM queue WHERE "
+            f"{where} ORDER BY priority DESC, id LIMIT 1) RETURNING *",
+            args,
+            fetch=True,
+        )
+
+    def mark_done(self, row_id: int) -> None:
+        self._write(
+            "UPDATE queue SET status = 'done', processed_at = ?, last_error = NULL WHERE id = ?",
+            (clock.now(), row_id),
+        )
+
+    def mark_failed(self, row_id: int, error: str) -> str:
+        """Back to pending with back-off, or failed for good; returns the new status."""
+        row = self.conn.execute("SELECT attempts FROM queue WHERE id = ?", (row_id,)).fetchone()
+        attempts = row["attempts"] if row else MAX_ATTEMPTS
+        now = clock.now()
+        error = error[:MAX_ERROR_CHARS]
+        if attempts >= MAX_ATTEMPTS:
+            self._write(
+                "UPDATE queue SET status = 'failed', processed_at = ?, last_error = ? WHERE id = ?",
+                (now, error, row_id),
+            )
+            return "failed"
+        self._write(
+            "UPDATE queue SET status = 'pending', available_at = ?, last_error = ? WHERE id = ?",
+            (now + backoff_seconds(attempts), error, row_id),
+        )
+        return "pending"
+
+    # -- operators -----------------------------------------------------------
+    def get(self, row_id: int) -> sqlite3.Row | None:
+        return self.conn.execute("SELECT * FROM queue WHERE id = ?", (row_id,)).fetchone()
+
+    def list(self, *, status: str | None = None, store: str | None = None,
+             limit: int = 50) -> list[sqlite3.Row]:
+        sql, args = "SELECT * FROM queue WHERE 1 = 1", []
+        if status:
+            sql += " AND status = ?"
+            args.append(status)
+        if store:
+            sql += " AND store = ?"
+            args.append(store)
+        sql += " ORDER BY id DESC LIMIT ?"
+        args.append(limit)
+        return self.conn.execute(sql, args).fetchall()
+
+    def stats(self, *, store: str | None = None) -> dict:
+        sql = "SELECT status, count(*), min(queued_at) FROM queue"
+        args = []
+        if store:
+            sql += " WHERE store = ?"
+            args.append(store)
+        sql += " GROUP BY status"
+        out = {s: 0 for s in ("pending", "claimed", "done", "failed", "stale")}
+        oldest = None
+        for status, count, first in self.conn.execute(sql, args):
+            out[status] = count
+            if status in ("pending", "claimed"):
+                oldest = first if oldest is None else min(oldest, first)
+        out["oldest_pending_age_seconds"] = (
+            round(clock.now() - oldest, 1) if oldest is not None else None
+        )
+        return out
+
+    def pending_by_store(self) -> dict[str, int]:
+        rows = self.conn.execute(
+            "SELECT store, count(*) FROM queue WHERE status IN ('pending', 'claimed') "
+            "GROUP BY store ORDER BY store"
+        )
+        return {r[0]: r[1] for r in rows}
+
+    def retry(self, row_id: int) -> bool:
+        cur = self._write(
+            "UPDATE queue SET status = 'pending', attempts = 0, available_at = ?, "
+            "claimed_at = NULL, last_error = NULL WHERE id = ? AND status IN ('failed', 'stale')",
+            (clock.now(), row_id),
+        )
+        return cur.rowcount > 0
+
+    def retry_all(self, status: str) -> int:
+        cur = self._write(
+            "UPDATE queue SET status = 'pending', attempts = 0, available_at = ?, "
+            "claimed_at = NULL, last_error = NULL WHERE status = ?",
+            (clock.now(), status),
+        )
+        return cur.rowcount
+
+    def purge(self, status: str) -> int:
+        sql, args = "DELETE FROM queue WHERE status = ?", [status]
+        if status == "done":
+            sql += " AND processed_at <= ?"
+            args.append(clock.now() - DONE_RETENTION_SECONDS)
+        return self._write(sql, args).rowcount
+
+    def park_stale(self) -> int:
+        """Pending rows never tried and older than a week become ``stale``."""
+        return self._write(
+            "UPDATE queue SET status = 'stale' WHERE status = 'pending' AND attempts = 0 "
+            "AND queued_at <= ?",
+            (clock.now() - STALE_AGE_SECONDS,),
+        ).rowcount
+
+    def delete_store_rows(self, store: str) -> int:
+        return self._write("DELETE FROM queue WHERE store = ?", (store,)).rowcount
+
+    # -- worker runs -----------------------------------------------------------
+    def start_run(self) -> int:
+        import socket
+
+        now = clock.now()
+        return self._write(
+            "INSERT INTO worker_runs (started_at, heartbeat_at, worker_pid, hostname) "
+            "VALUES (?, ?, ?, ?)",
+            (now, now, os.getpid(), socket.gethostname()),
+        ).lastrowid
+
+    def heartbeat(self, run_id: int, *, claimed: int, done: int, failed: int) -> None:
+        self._write(
+            "UPDATE worker_runs SET heartbeat_at = ?, rows_claimed = ?, rows_done = ?, "
+            "rows_failed = ? WHERE id = ?",
+            (clock.now(), claimed, done, failed, run_id),
+        )
+
+    def finish_run(self, run_id: int, *, claimed: int, done: int, failed: int,
+                   error: str | None = None) -> None:
+        now = clock.now()
+        self._write(
+            "UPDATE worker_runs SET finished_at = ?, heartbeat_at = ?, rows_claimed = ?, "
+            "rows_done = ?, rows_failed = ?, error = ?, "
+            "duration_ms = CAST((? - started_at) * 1000 AS INTEGER) WHERE id = ?",
+            (now, now, claimed, done, failed, error, now, run_id),
+        )
+
+    def last_run(self) -> dict | None:
+        row = self.conn.execute("SELECT * FROM worker_runs ORDER BY id DESC LIMIT 1").fetchone()
+        return dict(row) if row else None
+
+    def prune_runs(self) -> int:
+        return self._write(
+            "DELETE FROM worker_runs WHERE started_at <= ?",
+            (clock.now() - WORKER_RUNS_KEEP_SECONDS,),
+        ).rowcount
+
+
+def open_queue(datadir, *, create: bool = True, readonly: bool = False) -> QueueDB | None:
+    """The data dir's queue; None when it does not exist and ``create`` is False."""
+    path = datadir.queue_db
+    if not path.is_file():
+        if not create:
+            return None
+        datadir.ensure()
+    if path.is_dir():
+        raise MemmanError(f"queue database {path} is a directory; move it aside")
+    return QueueDB(path, readonly=readonly)

@@ -1,0 +1,54 @@
+"""queue.db schema as ordered, named migrations."""
+from memman.db import Migrations, execute_script
+
+migrations = Migrations()
+
+
+@migrations
+def m001_queue(conn):
+    execute_script(conn, """
+    CREATE TABLE queue (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        store TEXT NOT NULL,
+        content TEXT NOT NULL,
+        hint_cat TEXT,
+        hint_imp INTEGER,
+        hint_source TEXT,
+        hint_entities TEXT,
+        hint_replaced_id TEXT,
+        hint_no_reconcile INTEGER NOT NULL DEFAULT 0,
+        priority INTEGER NOT NULL DEFAULT 0,
+        queued_at REAL NOT NULL,
+        available_at REAL NOT NULL,
+        claimed_at REAL,
+        processed_at REAL,
+        worker_pid INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'claimed', 'done', 'failed', 'stale')),
+        last_error TEXT,
+        redactions TEXT
+    );
+    CREATE INDEX idx_queue_claim ON queue(status, priority DESC, id);
+    CREATE INDEX idx_queue_store ON queue(store, status);
+    """)
+
+
+@migrations
+def m002_worker_runs(conn):
+    execute_script(conn, """
+    CREATE TABLE worker_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        started_at REAL NOT NULL,
+        finished_at REAL,
+        heartbeat_at REAL,
+        worker_pid INTEGER,
+        hostname TEXT,
+        rows_claimed INTEGER NOT NULL DEFAULT 0,
+        rows_done INTEGER NOT NULL DEFAULT 0,
+        rows_failed INTEGER NOT NULL DEFAULT 0,
+        duration_ms INTEGER,
+        error TEXT
+    );
+    CREATE INDEX idx_worker_runs_started ON worker_runs(started_at);
+    """)

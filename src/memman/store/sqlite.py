@@ -1,0 +1,268 @@
+"""The SQLite backend: one ``memman.db`` per store, WAL, one BEGIN IMMEDIATE per write."""
+import json
+import sqlite3
+from pathlib import Path
+
+from memman import clock, db
+from memman.store.base import Backend
+from memman.store.model import Edge, Insight, OpEntry
+from memman.store.sqlite_schema import migrations
+
+_COLUMNS = ", ".join(Insight.COLUMNS)
+_PROTECTED_EDGE_AUTHORS = ("claude", "manual")
+# A recall waits at most this long for a busy writer before skipping its bookkeeping.
+RECALL_BOOKKEEPING_WAIT_MS = 200
+
+
+def _encode(name: str, value):
+    if name in ("entities", "keywords", "semantic_facts") and value is not None:
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+class SQLiteBackend(Backend):
+    name = "sqlite"
+
+    def __init__(self, path: Path, *, readonly: bool = False):
+        self.path = Path(path)
+        self.readonly = readonly
+        try:
+            self.conn = db.connect(str(self.path), readonly=readonly)
+            if not readonly:
+                migrations.apply(self.conn)
+        except sqlite3.Error as exc:
+            raise db.describe_error("store database", self.path, exc) from None
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def transaction(self):
+        return db.transaction(self.conn)
+
+    # -- meta ------------------------------------------------------------------
+    def get_meta(self, key):
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key, value):
+        with self.transaction():
+            if value is None:
+                self.conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                self.conn.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+
+    # -- memories ----------------------------------------------------------------
+    def insert_insight(self, insight):
+        now = clock.iso()
+        insight.created_at = insight.created_at or now
+        insight.updated_at = insight.updated_at or insight.created_at
+        names = Insight.COLUMNS
+        with self.transaction():
+            self.conn.execute(
+                f"INSERT INTO insights ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                [_encode(n, getattr(insight, n)) for n in names],
+            )
+
+    def get_insight(self, insight_id, *, include_deleted=False):
+        sql = f"SELECT {_COLUMNS} FROM insights WHERE id = ?"
+        if not include_deleted:
+            sql += " AND deleted_at IS NULL"
+        row = self.conn.execute(sql, (insight_id,)).fetchone()
+        return Insight.from_row(row) if row else None
+
+    def update_insight(self, insight_id, changes):
+        if not changes:
+            return
+        changes = dict(changes)
+        changes.setdefault("updated_at", clock.iso())
+        unknown = set(changes) - set(Insight.COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown insight fields: {sorted(unknown)}")
+        assignments = ", ".join(f"{k} = ?" for k in changes)
+        with self.transaction():
+            self.conn.execute(
+                f"UPDATE insights SET {assignments} WHERE id = ?",
+                [_encode(k, v) for k, v in changes.items()] + [insight_id],
+            )
+
+    def soft_delete_insight(self, insight_id):
+        now = clock.iso()
+        with self.transaction():
+            cur = self.conn.execute(
+                "UPDATE insights SET deleted_at = ?, updated_at = ? "
+                "WHERE id = ? AND deleted_at IS NULL",
+                (now, now, insight_id),
+            )
+            if cur.rowcount == 0:
+                return False
+            self.delete_edges_of(insight_id)
+            return True
+
+    def find_by_queue_id(self, queue_id):
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM insights WHERE queue_id = ? ORDER BY seq", (queue_id,)
+        ).fetchall()
+        return [Insight.from_row(r) for r in rows]
+
+    def search_basic(self, terms, *, category, source, limit):
+        if not terms:
+            return []
+        match = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        sql = (
+            f"SELECT {', '.join('i.' + c for c in Insight.COLUMNS)} FROM insights_fts f "
+            "JOIN insights i ON i.seq = f.rowid "
+            "WHERE insights_fts MATCH ? AND i.deleted_at IS NULL"
+        )
+        args: list = [match]
+        if category:
+            sql += " AND i.category = ?"
+            args.append(category)
+        if source:
+            sql += " AND i.source = ?"
+            args.append(source)
+        sql += " ORDER BY i.importance DESC, i.created_at DESC, i.seq DESC LIMIT ?"
+        args.append(limit)
+        return [Insight.from_row(r) for r in self.conn.execute(sql, args)]
+
+    def record_access(self, insight_ids):
+        if not insight_ids:
+            return
+        marks = ", ".join("?" * len(insight_ids))
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE insights SET access_count = access_count + 1, last_accessed_at = ? "
+                f"WHERE id IN ({marks}) AND deleted_at IS NULL",
+                [clock.iso(), *insight_ids],
+            )
+
+    def note_recall(self, insight_ids, operation, detail):
+        try:
+            self.conn.execute(f"PRAGMA busy_timeout={RECALL_BOOKKEEPING_WAIT_MS}")
+            with self.transaction():
+                self.record_access(insight_ids)
+                self.log_op(operation, None, detail)
+            return True
+        except sqlite3.Error:
+            return False
+        finally:
+            try:
+                self.conn.execute(f"PRAGMA busy_timeout={db.busy_timeout_ms()}")
+            except sqlite3.Error:
+                pass
+
+    def set_embedding(self, insight_id, vector, model):
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE insights SET embedding = ?, embedding_model = ? WHERE id = ?",
+                (vector, model, insight_id),
+            )
+
+    def counts(self):
+        q = self.conn.execute
+        total, deleted = q(
+            "SELECT sum(deleted_at IS NULL), sum(deleted_at IS NOT NULL) FROM insights"
+        ).fetchone()
+        by_category = {
+            r[0]: r[1]
+            for r in q(
+                "SELECT category, count(*) FROM insights WHERE deleted_at IS NULL "
+                "GROUP BY category ORDER BY category"
+            )
+        }
+        top_entities = [
+            {"entity": r[0], "count": r[1]}
+            for r in q(
+                "SELECT min(j.value), count(*) AS n FROM insights i, json_each(i.entities) j "
+                "WHERE i.deleted_at IS NULL GROUP BY lower(j.value) ORDER BY n DESC, 1 LIMIT 20"
+            )
+        ]
+        return {
+            "total_insights": total or 0,
+            "deleted_insights": deleted or 0,
+            "edge_count": q("SELECT count(*) FROM edges").fetchone()[0],
+            "oplog_count": q("SELECT count(*) FROM oplog").fetchone()[0],
+            "by_category": by_category,
+            "top_entities": top_entities,
+        }
+
+    # -- edges -------------------------------------------------------------------
+    def upsert_edge(self, edge):
+        authors = ", ".join(f"'{a}'" for a in _PROTECTED_EDGE_AUTHORS)
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO edges (source_id, target_id, edge_type, weight, metadata, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(source_id, target_id, edge_type) DO UPDATE SET "
+                "metadata = CASE WHEN excluded.weight >= edges.weight AND "
+                f"coalesce(json_extract(edges.metadata, '$.created_by'), '') NOT IN ({authors}) "
+                "THEN excluded.metadata ELSE edges.metadata END, "
+                "weight = max(edges.weight, excluded.weight)",
+                (edge.source_id, edge.target_id, edge.edge_type, edge.weight,
+                 json.dumps(edge.metadata, sort_keys=True), edge.created_at or clock.iso()),
+            )
+
+    def edges_of(self, insight_id):
+        rows = self.conn.execute(
+            "SELECT * FROM edges WHERE source_id = ? OR target_id = ? "
+            "ORDER BY edge_type, weight DESC",
+            (insight_id, insight_id),
+        )
+        return [
+            Edge(r["source_id"], r["target_id"], r["edge_type"], r["weight"],
+                 json.loads(r["metadata"] or "{}"), r["created_at"])
+            for r in rows
+        ]
+
+    def delete_edges_of(self, insight_id):
+        with self.transaction():
+            cur = self.conn.execute(
+                "DELETE FROM edges WHERE source_id = ? OR target_id = ?", (insight_id, insight_id)
+            )
+            return cur.rowcount
+
+    # -- oplog ---------------------------------------------------------------------
+    def log_op(self, operation, insight_id, detail=None, before=None, after=None):
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO oplog (operation, insight_id, detail, created_at, before, after) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (operation, insight_id, detail, clock.iso(),
+                 json.dumps(before, ensure_ascii=False) if before is not None else None,
+                 json.dumps(after, ensure_ascii=False) if after is not None else None),
+            )
+
+    def list_oplog(self, *, since, limit):
+        sql = "SELECT * FROM oplog"
+        args: list = []
+        if since:
+            sql += " WHERE created_at >= ?"
+            args.append(since)
+        sql += " ORDER BY id DESC LIMIT ?"
+        args.append(limit)
+        return [
+            OpEntry(r["id"], r["operation"], r["insight_id"], r["detail"], r["created_at"],
+                    json.loads(r["before"]) if r["before"] else None,
+                    json.loads(r["after"]) if r["after"] else None)
+            for r in self.conn.execute(sql, args)
+        ]
+
+    def oplog_stats(self, *, since):
+        sql = "SELECT operation, count(*) FROM oplog"
+        args: list = []
+        if since:
+            sql += " WHERE created_at >= ?"
+            args.append(since)
+        sql += " GROUP BY operation ORDER BY operation"
+        counts = {r[0]: r[1] for r in self.conn.execute(sql, args)}
+        never, active = self.conn.execute(
+            "SELECT sum(access_count = 0), count(*) FROM insights WHERE deleted_at IS NULL"
+        ).fetchone()
+        return {"operation_counts": counts, "never_accessed": never or 0, "total_active": active}

@@ -1,0 +1,108 @@
+"""The SQLite store schema as ordered, named migrations (applied once each)."""
+from memman.db import Migrations, execute_script
+
+migrations = Migrations()
+
+
+@migrations
+def m001_insights(conn):
+    # seq is the rowid alias: stable across VACUUM, so the FTS index can key on it.
+    execute_script(conn, """
+    CREATE TABLE insights (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        content TEXT NOT NULL,
+        category TEXT NOT NULL DEFAULT 'general',
+        importance INTEGER NOT NULL DEFAULT 3,
+        entities TEXT NOT NULL DEFAULT '[]',
+        source TEXT NOT NULL DEFAULT 'user',
+        access_count INTEGER NOT NULL DEFAULT 0,
+        keywords TEXT,
+        summary TEXT,
+        semantic_facts TEXT,
+        last_accessed_at TEXT,
+        embedding BLOB,
+        embedding_pending BLOB,
+        effective_importance REAL NOT NULL DEFAULT 0.5,
+        linked_at TEXT,
+        enriched_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        deleted_at TEXT,
+        prompt_version TEXT,
+        model_id TEXT,
+        embedding_model TEXT,
+        queue_id INTEGER
+    );
+    CREATE INDEX idx_insights_category ON insights(category);
+    CREATE INDEX idx_insights_importance ON insights(importance);
+    CREATE INDEX idx_insights_created ON insights(created_at);
+    CREATE INDEX idx_insights_deleted ON insights(deleted_at);
+    CREATE INDEX idx_insights_source ON insights(source);
+    CREATE INDEX idx_insights_ei ON insights(effective_importance);
+    CREATE INDEX idx_insights_queue ON insights(queue_id);
+    CREATE INDEX idx_insights_pending_link ON insights(created_at)
+        WHERE linked_at IS NULL AND deleted_at IS NULL;
+    """)
+
+
+@migrations
+def m002_edges(conn):
+    execute_script(conn, """
+    CREATE TABLE edges (
+        source_id TEXT NOT NULL REFERENCES insights(id) ON DELETE CASCADE,
+        target_id TEXT NOT NULL REFERENCES insights(id) ON DELETE CASCADE,
+        edge_type TEXT NOT NULL CHECK (edge_type IN ('temporal', 'semantic', 'causal', 'entity')),
+        weight REAL NOT NULL DEFAULT 1.0,
+        metadata TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (source_id, target_id, edge_type)
+    );
+    CREATE INDEX idx_edges_target ON edges(target_id, edge_type);
+    CREATE INDEX idx_edges_type ON edges(edge_type);
+    """)
+
+
+@migrations
+def m003_oplog_meta(conn):
+    execute_script(conn, """
+    CREATE TABLE oplog (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        operation TEXT NOT NULL,
+        insight_id TEXT,
+        detail TEXT,
+        created_at TEXT NOT NULL,
+        before TEXT,
+        after TEXT
+    );
+    CREATE INDEX idx_oplog_created ON oplog(created_at);
+    CREATE INDEX idx_oplog_insight ON oplog(insight_id);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """)
+
+
+@migrations
+def m004_fts(conn):
+    # Keyword index over active memories, kept in sync by triggers so no code path
+    # can forget it: inserts index active rows, updates re-index (or drop a row that
+    # became deleted), deletes drop.
+    execute_script(conn, """
+    CREATE VIRTUAL TABLE insights_fts USING fts5(
+        content, entities, keywords, tokenize = 'porter unicode61'
+    );
+    CREATE TRIGGER insights_fts_insert AFTER INSERT ON insights
+    WHEN new.deleted_at IS NULL BEGIN
+        INSERT INTO insights_fts (rowid, content, entities, keywords)
+        VALUES (new.seq, new.content, new.entities, coalesce(new.keywords, ''));
+    END;
+    CREATE TRIGGER insights_fts_update AFTER UPDATE OF content, entities, keywords, deleted_at
+    ON insights BEGIN
+        DELETE FROM insights_fts WHERE rowid = old.seq;
+        INSERT INTO insights_fts (rowid, content, entities, keywords)
+        SELECT new.seq, new.content, new.entities, coalesce(new.keywords, '')
+        WHERE new.deleted_at IS NULL;
+    END;
+    CREATE TRIGGER insights_fts_delete AFTER DELETE ON insights BEGIN
+        DELETE FROM insights_fts WHERE rowid = old.seq;
+    END;
+    """)
