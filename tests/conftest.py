@@ -70,6 +70,18 @@ def remember_drained(ok):
     def do(text, *flags):
         ok("remember", text, *flags)
         out = ok("scheduler", "drain")
-        return out["rows"][-1]["ids"][0]
+        row = out["rows"][-1]
+        assert row["status"] == "done" and row["facts"], row
+        return row["facts"][0]["id"]
 
     return do
+
+
+@pytest.fixture
+def loopback():
+    """A started LoopbackServer (see tests/fakes/loopback.py), stopped afterwards."""
+    from tests.fakes.loopback import LoopbackServer
+
+    server = LoopbackServer().start()
+    yield server
+    server.stop()

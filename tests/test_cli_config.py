@@ -130,7 +130,7 @@ def test_get_ignores_process_environment_for_file_keys(ok, monkeypatch):
 
 
 @pytest.mark.parametrize("key", ["MEMMAN_LLM_API_KEY", "MEMMAN_RERANK_ENDPOINT",
-                                 "MEMMAN_DEFAULT_POSTGRES_DSN", "MEMMAN_BACKEND_work"])
+                                 "MEMMAN_DEFAULT_POSTGRES_DSN", "MEMMAN_POSTGRES_DSN_work"])
 def test_get_unset_key_without_default_exits_1(run, key):
     result = run("config", "get", key)
     line = _one_error_line(result)
@@ -310,3 +310,12 @@ def test_env_file_mode_after_umask_zero(ok, data_dir):
         os.umask(old)
     assert stat.S_IMODE((data_dir / "env").stat().st_mode) == 0o600
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+
+
+def test_get_per_store_key_falls_back_to_the_global_value(ok):
+    assert ok("config", "get", "MEMMAN_BACKEND_work") == {
+        "key": "MEMMAN_BACKEND_work", "value": "sqlite", "source": "default"}
+    ok("config", "set", "MEMMAN_DEFAULT_BACKEND", "postgres")
+    assert ok("config", "get", "MEMMAN_BACKEND_work")["value"] == "postgres"
+    ok("config", "set", "MEMMAN_BACKEND_work", "sqlite")
+    assert ok("config", "get", "MEMMAN_BACKEND_work")["source"] == "env file"

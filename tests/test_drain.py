@@ -51,7 +51,7 @@ def test_row_applied_but_not_marked_done_is_not_applied_twice(ok, data_dir):
     q.conn.execute("UPDATE queue SET status = 'pending', attempts = 0")
     q.close()
     out = ok("scheduler", "drain")
-    assert out["rows"][0]["action"] == "already_applied"
+    assert out["rows"][0]["facts"][0]["action"] == "already_applied"
     b = SQLiteBackend(data_dir / "data" / "default" / "memman.db")
     assert b.counts()["total_insights"] == 1
     b.close()

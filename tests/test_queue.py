@@ -125,3 +125,21 @@ def test_worker_runs(q):
     assert last["rows_done"] == 2 and last["finished_at"] is not None
     clock.shift(8 * 86400)
     assert q.prune_runs() == 1
+
+
+def test_recover_orphans_returns_claimed_rows_and_keeps_the_attempt(q):
+    rid = q.enqueue("default", "x")
+    q.claim()
+    assert q.recover_orphans() == 1
+    row = q.get(rid)
+    assert row["status"] == "pending" and row["attempts"] == 1
+    assert row["last_error"] == "worker died while processing"
+    assert q.claim()["attempts"] == 2
+
+
+def test_release_gives_back_the_attempt(q):
+    rid = q.enqueue("default", "x")
+    q.claim()
+    q.release(rid)
+    row = q.get(rid)
+    assert row["status"] == "pending" and row["attempts"] == 0

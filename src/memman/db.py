@@ -31,7 +31,7 @@ def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
             f"file:{quote(str(path))}?mode=ro", uri=True, isolation_level=None, timeout=timeout
         )
     else:
-        new = not os.path.exists(path)
+        new = path != ":memory:" and not os.path.exists(path)
         conn = sqlite3.connect(str(path), isolation_level=None, timeout=timeout)
         if new:
             os.chmod(path, 0o600)
@@ -137,7 +137,7 @@ def describe_error(what: str, path, exc: sqlite3.Error) -> MemmanError:
         return MemmanError(f"{what} {path} is locked by another process; try again in a moment")
     if "not a database" in msg or "malformed" in msg or "corrupt" in msg:
         return MemmanError(
-            f"{what} {path} is corrupt ({msg}); move it aside and run 'memman doctor'"
+            f"{what} {path} is corrupt ({msg}); move it aside (memman will start a new one)"
         )
     if "readonly" in msg or "read-only" in msg:
         return MemmanError(f"{what} {path} is read-only ({msg})")

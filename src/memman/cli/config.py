@@ -39,11 +39,16 @@ def get(app, key):
     from memman.config.keys import lookup, mask
     from memman.errors import MemmanError
 
-    default = lookup(key).default
+    from memman.config.keys import split_family
+
+    lookup(key)
     value = app.settings.values.get(key)
     source = "env file"
     if value is None:
-        value, source = default, "default"
+        family = split_family(key)
+        value = (app.settings.for_store(family[0].name, family[1]) if family
+                 else app.settings.get(key))
+        source = "default"
     if value is None:
         raise MemmanError(f"{key} is not set")
     emit({"key": key, "value": mask(key, value), "source": source})

@@ -62,3 +62,16 @@ def list_entries(app, limit, since, stats, as_text):
                        f"{e.detail or ''}")
         return
     emit({"entries": [e.to_dict() for e in entries], "meta": {"count": len(entries)}})
+
+
+@log.command("worker")
+@click.option("--errors", is_flag=True, help="Show failed rows (logs/worker.err).")
+@click.option("--lines", default=50, show_default=True, type=click.IntRange(0, 100000))
+@pass_app
+def worker(app, errors, lines):
+    """Tail the worker's log (one JSON line per drain pass)."""
+    from memman.worker.log import tail
+
+    path = app.datadir.logs_dir / ("worker.err" if errors else "worker.log")
+    for line in tail(path, lines):
+        click.echo(line)

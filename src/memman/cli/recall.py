@@ -44,8 +44,10 @@ def basic_recall(app, text, terms, *, category, source, limit):
     try:
         results = backend.search_basic(terms, category=category, source=source, limit=limit)
         if not backend.readonly:
+            from memman.intake.redact import redact
+
             backend.note_recall([r.id for r in results], "recall:basic",
-                                f"q={text[:80]} hits={len(results)}")
+                                f"q={redact(text)[0][:80]} hits={len(results)}")
         return results
     finally:
         backend.close()

@@ -28,7 +28,9 @@ def status(app, as_text):
            "last_run": last}
     if as_text:
         click.echo(f"state: {out['state']}")
-        click.echo(f"last run: {last['started_at'] if last else 'never'}")
+        from memman import clock
+
+        click.echo("last run: " + (clock.iso(last["started_at"])[:19] + "Z" if last else "never"))
         return
     emit(out)
 
@@ -47,8 +49,20 @@ def _flip(app, new_state, as_text):
 @click.option("--text", "as_text", is_flag=True)
 @pass_app
 def start(app, as_text):
-    """Allow writes and drains."""
-    _flip(app, "started", as_text)
+    """Allow writes and drains; park week-old untried rows as stale."""
+    from memman.queue.db import open_queue
+    from memman.scheduler import state
+
+    state.write(app.datadir, "started")
+    queue = open_queue(app.datadir)
+    try:
+        parked = queue.park_stale()
+    finally:
+        queue.close()
+    if as_text:
+        click.echo("scheduler started" + (f" ({parked} stale rows parked)" if parked else ""))
+    else:
+        emit({"state": "started", "marked_stale": parked})
 
 
 @scheduler.command("stop")
@@ -70,8 +84,79 @@ def drain_cmd(app, limit, timeout, stores, progress):
     from memman.config.stores import validate_name
     from memman.worker.drain import drain
 
+    from memman.worker.log import log_pass
+
     names = [validate_name(s.strip()) for s in stores.split(",")] if stores else None
-    emit(drain(app.datadir, app.settings, limit=limit, timeout=timeout, stores=names))
+    result = drain(app.datadir, app.settings, limit=limit, timeout=timeout, stores=names,
+                   progress=progress)
+    log_pass(app.datadir, result)
+    emit(result)
+
+
+@scheduler.command("serve")
+@click.option("--interval", type=click.IntRange(0, 86400),
+              help="Seconds between drains (default MEMMAN_INTERVAL, else 60; 0 = continuous).")
+@click.option("--once", is_flag=True, help="Drain once and exit.")
+@pass_app
+def serve_cmd(app, interval, once):
+    """Run the worker in the foreground until SIGTERM or 'scheduler stop'."""
+    import json
+
+    from memman.scheduler.serve import serve
+
+    if interval is None:
+        interval = int(app.settings.get("MEMMAN_INTERVAL") or 60)
+
+    def report(result):
+        summary = {k: result.get(k) for k in ("processed", "failed", "remaining", "skipped")}
+        click.echo(json.dumps(summary, sort_keys=True))
+
+    serve(app.datadir, interval, once=once, on_pass=report)
+
+
+@scheduler.group("debug", invoke_without_command=True)
+@click.pass_context
+def debug(ctx):
+    """Trace every LLM and embedding request to logs/debug.log (default: status)."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(debug_status)
+
+
+def _debug_state(app, on: bool | None = None) -> dict:
+    from memman import trace
+
+    path = app.datadir.root / "debug.state"
+    if on is True:
+        from memman.config.envfile import write_atomic
+
+        app.datadir.ensure()
+        write_atomic(path, "on\n")
+    elif on is False:
+        path.unlink(missing_ok=True)
+    log = app.datadir.logs_dir / "debug.log"
+    return {"debug": trace.is_switched_on(app.datadir), "debug_log": str(log),
+            "debug_log_exists": log.exists()}
+
+
+@debug.command("on")
+@pass_app
+def debug_on(app):
+    """Start tracing (the worker picks it up on its next drain)."""
+    emit(_debug_state(app, True))
+
+
+@debug.command("off")
+@pass_app
+def debug_off(app):
+    """Stop tracing."""
+    emit(_debug_state(app, False))
+
+
+@debug.command("status")
+@pass_app
+def debug_status(app):
+    """Is tracing on, and where does it write?"""
+    emit(_debug_state(app))
 
 
 @scheduler.group("queue", invoke_without_command=True)
@@ -82,10 +167,13 @@ def queue_group(ctx):
         ctx.invoke(queue_list)
 
 
-def _open(app):
-    from memman.queue.db import open_queue
+def _open(app, *, create: bool = True):
+    """The queue; for read-only commands on a data dir without one, an empty queue
+    in memory (so reading never creates files)."""
+    from memman.queue.db import QueueDB, open_queue
 
-    return open_queue(app.datadir)
+    queue = open_queue(app.datadir, create=create)
+    return queue if queue is not None else QueueDB(":memory:")
 
 
 @queue_group.command("list")
@@ -97,7 +185,7 @@ def queue_list(app, limit, status_):
     """Queue statistics and the newest rows."""
     from memman.queue.db import row_dict
 
-    q = _open(app)
+    q = _open(app, create=False)
     try:
         rows = q.list(status=status_, limit=limit)
         emit({"stats": q.stats(), "rows": [row_dict(r) for r in rows]})
@@ -121,7 +209,7 @@ def queue_show(app, row_id):
     from memman.errors import NotFoundError
     from memman.queue.db import row_dict
 
-    q = _open(app)
+    q = _open(app, create=False)
     try:
         row = q.get(row_id)
     finally:
@@ -158,16 +246,18 @@ def queue_retry(app, row_id, all_failed, all_stale):
 
 
 @queue_group.command("purge")
-@click.option("--done", "which", flag_value="done", help="Delete done rows (older than 60 s).")
-@click.option("--stale", "which", flag_value="stale", help="Delete stale rows.")
-@click.option("--failed", "which", flag_value="failed", help="Delete failed rows.")
+@click.option("--done", is_flag=True, help="Delete done rows (older than 60 s).")
+@click.option("--stale", is_flag=True, help="Delete stale rows.")
+@click.option("--failed", is_flag=True, help="Delete failed rows.")
 @pass_app
-def queue_purge(app, which):
+def queue_purge(app, done, stale, failed):
     """Delete done, stale or failed rows."""
     from memman.errors import MemmanError
 
-    if which is None:
-        raise MemmanError("give one of --done, --stale or --failed")
+    chosen = [name for name, on in (("done", done), ("stale", stale), ("failed", failed)) if on]
+    if len(chosen) != 1:
+        raise MemmanError("give exactly one of --done, --stale or --failed")
+    which = chosen[0]
     q = _open(app)
     try:
         emit({"deleted": q.purge(which), "status": which})

@@ -80,8 +80,16 @@ def remove(app, name, yes):
         if not sys.stdin.isatty():
             raise MemmanError(f"refusing to remove store '{name}' without --yes")
         click.confirm(f"Remove store '{name}'?", abort=True, err=True)
-    slot = app.datadir.archive_slot(name)
-    shutil.move(str(app.datadir.store_dir(name)), str(slot / "data"))
+    from memman.worker.drain import DrainLock
+
+    lock = DrainLock(app.datadir)
+    if not lock.acquire():
+        raise MemmanError("a drain is running; try again when it has finished")
+    try:
+        slot = app.datadir.archive_slot(name)
+        shutil.move(str(app.datadir.store_dir(name)), str(slot / "data"))
+    finally:
+        lock.release()
     dropped = 0
     queue = open_queue(app.datadir, create=False)
     if queue is not None:

@@ -96,6 +96,7 @@ class DataDir:
         base = self.archive_dir / store
         base.mkdir(parents=True, exist_ok=True)
         os.chmod(self.archive_dir, 0o700)
+        os.chmod(base, 0o700)
         n = 1
         while (base / f"{day}_{n:02d}").exists():
             n += 1

@@ -62,6 +62,8 @@ def update(path: Path, lock_path: Path, changes: dict[str, str | None]) -> dict[
             raise ValueError(f"line breaks and NUL are not allowed in the env file ({key})")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not Path(lock_path).exists():
+        Path(lock_path).touch(mode=0o600)
     with portalocker.Lock(str(lock_path), mode="a", timeout=10,
                           flags=portalocker.LOCK_EX | portalocker.LOCK_NB):
         try:

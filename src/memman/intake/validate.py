@@ -12,6 +12,7 @@ def content(text: str) -> str:
         raise MemmanError("content is empty; pass the text to remember")
     if "\x00" in text:
         raise MemmanError("content contains a NUL byte")
+    text = text.strip()
     size = len(text.encode("utf-8", errors="surrogatepass"))
     if size > MAX_CONTENT_BYTES:
         raise MemmanError(

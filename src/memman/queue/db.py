@@ -138,6 +138,21 @@ class QueueDB:
         )
         return "pending"
 
+    def recover_orphans(self) -> int:
+        """Rows left ``claimed`` by a worker that died. Call only while holding the
+        drain lock: drains are exclusive per data dir, so no live worker owns them.
+        Their attempt stays counted, so a row that crashes the worker fails in the end."""
+        return self._write(
+            "UPDATE queue SET status = 'pending', claimed_at = NULL, worker_pid = NULL, "
+            "available_at = ?, last_error = coalesce(last_error, 'worker died while processing') "
+            "WHERE status = 'claimed'", (clock.now(),)).rowcount
+
+    def release(self, row_id: int) -> None:
+        """Give back a claimed row that was never worked on (a stopping worker)."""
+        self._write(
+            "UPDATE queue SET status = 'pending', claimed_at = NULL, worker_pid = NULL, "
+            "attempts = max(attempts - 1, 0) WHERE id = ? AND status = 'claimed'", (row_id,))
+
     # -- operators -----------------------------------------------------------
     def get(self, row_id: int) -> sqlite3.Row | None:
         return self.conn.execute("SELECT * FROM queue WHERE id = ?", (row_id,)).fetchone()
@@ -183,7 +198,8 @@ class QueueDB:
     def retry(self, row_id: int) -> bool:
         cur = self._write(
             "UPDATE queue SET status = 'pending', attempts = 0, available_at = ?, "
-            "claimed_at = NULL, last_error = NULL WHERE id = ? AND status IN ('failed', 'stale')",
+            "claimed_at = NULL, processed_at = NULL, last_error = NULL "
+            "WHERE id = ? AND status IN ('failed', 'stale')",
             (clock.now(), row_id),
         )
         return cur.rowcount > 0
@@ -191,7 +207,7 @@ class QueueDB:
     def retry_all(self, status: str) -> int:
         cur = self._write(
             "UPDATE queue SET status = 'pending', attempts = 0, available_at = ?, "
-            "claimed_at = NULL, last_error = NULL WHERE status = ?",
+            "claimed_at = NULL, processed_at = NULL, last_error = NULL WHERE status = ?",
             (clock.now(), status),
         )
         return cur.rowcount

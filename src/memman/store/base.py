@@ -69,6 +69,54 @@ class Backend:
     def set_embedding(self, insight_id: str, vector: bytes | None, model: str | None) -> None:
         raise NotImplementedError
 
+    def get_insights(self, insight_ids: list[str]) -> list[Insight]:
+        """Active memories among ``insight_ids`` (any order)."""
+        raise NotImplementedError
+
+    def count_active(self) -> int:
+        raise NotImplementedError
+
+    def has_any_rows(self) -> bool:
+        """True once the store ever held a memory (deleted ones count)."""
+        raise NotImplementedError
+
+    def active_vectors(self) -> list[tuple[str, bytes]]:
+        """(id, float32 blob) of every active memory that has a vector."""
+        raise NotImplementedError
+
+    def ids_without_vectors(self, limit: int) -> list[str]:
+        raise NotImplementedError
+
+    def latest_with_source(self, source: str, exclude: set[str]) -> Insight | None:
+        raise NotImplementedError
+
+    def created_since(self, since: str, limit: int, exclude: set[str]) -> list[Insight]:
+        """Newest first, active, created at or after ``since``."""
+        raise NotImplementedError
+
+    def newest(self, limit: int, exclude: set[str]) -> list[Insight]:
+        raise NotImplementedError
+
+    def entity_sharers(self, entity: str, limit: int, exclude: set[str]) -> list[str]:
+        """Newest active memories naming ``entity`` (case-insensitive)."""
+        raise NotImplementedError
+
+    def entity_count(self, entity: str) -> int:
+        raise NotImplementedError
+
+    def keyword_candidates(self, terms: list[str], limit: int,
+                           exclude: set[str]) -> list[tuple[str, float]]:
+        """Active memories matching any term, best BM25 first: (id, score)."""
+        raise NotImplementedError
+
+    def term_doc_count(self, term: str) -> int:
+        """How many active memories contain ``term`` (as the keyword index sees it)."""
+        raise NotImplementedError
+
+    def neighbours(self, insight_ids: list[str], depth: int, limit: int) -> list[str]:
+        """Ids reachable over edges within ``depth`` hops (excluding the start ids)."""
+        raise NotImplementedError
+
     # -- edges ---------------------------------------------------------------
     def upsert_edge(self, edge: Edge) -> None:
         raise NotImplementedError
@@ -77,6 +125,30 @@ class Backend:
         raise NotImplementedError
 
     def delete_edges_of(self, insight_id: str) -> int:
+        raise NotImplementedError
+
+    def delete_auto_edges_of(self, insight_id: str) -> int:
+        """Drop the edges the worker derived for a memory; manual links stay."""
+        raise NotImplementedError
+
+    def count_edges(self) -> int:
+        raise NotImplementedError
+
+    # -- lifecycle -------------------------------------------------------------
+    def importance_inputs(self) -> list[tuple]:
+        """(id, importance, access_count, last_accessed_at or created_at, edge rows)
+        for every active memory."""
+        raise NotImplementedError
+
+    def set_effective_importance(self, values: list[tuple[str, float]]) -> None:
+        raise NotImplementedError
+
+    def prune_candidates(self, limit: int, created_before: str) -> list[Insight]:
+        """Lowest effective importance first, never immune (importance >= 4 or
+        accessed 3+ times) and never created at or after ``created_before``."""
+        raise NotImplementedError
+
+    def trim_oplog(self, before: str, keep: int) -> int:
         raise NotImplementedError
 
     # -- oplog ---------------------------------------------------------------

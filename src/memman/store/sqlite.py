@@ -193,6 +193,105 @@ class SQLiteBackend(Backend):
             "top_entities": top_entities,
         }
 
+    def _exclusion(self, exclude):
+        if not exclude:
+            return "", []
+        return f" AND id NOT IN ({', '.join('?' * len(exclude))})", list(exclude)
+
+    def _select(self, where: str, args, tail: str = "") -> list[Insight]:
+        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM insights WHERE {where} {tail}", args)
+        return [Insight.from_row(r) for r in rows]
+
+    def get_insights(self, insight_ids):
+        out: list[Insight] = []
+        ids = list(dict.fromkeys(insight_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            out += self._select(
+                f"deleted_at IS NULL AND id IN ({', '.join('?' * len(chunk))})", chunk)
+        return out
+
+    def count_active(self):
+        return self.conn.execute(
+            "SELECT count(*) FROM insights WHERE deleted_at IS NULL").fetchone()[0]
+
+    def has_any_rows(self):
+        return self.conn.execute("SELECT 1 FROM insights LIMIT 1").fetchone() is not None
+
+    def active_vectors(self):
+        return [(r[0], r[1]) for r in self.conn.execute(
+            "SELECT id, embedding FROM insights WHERE deleted_at IS NULL "
+            "AND embedding IS NOT NULL ORDER BY seq")]
+
+    def ids_without_vectors(self, limit):
+        return [r[0] for r in self.conn.execute(
+            "SELECT id FROM insights WHERE deleted_at IS NULL AND embedding IS NULL "
+            "ORDER BY seq LIMIT ?", (limit,))]
+
+    def latest_with_source(self, source, exclude):
+        clause, args = self._exclusion(exclude)
+        found = self._select(f"deleted_at IS NULL AND source = ?{clause}", [source, *args],
+                             "ORDER BY created_at DESC, seq DESC LIMIT 1")
+        return found[0] if found else None
+
+    def created_since(self, since, limit, exclude):
+        clause, args = self._exclusion(exclude)
+        return self._select(f"deleted_at IS NULL AND created_at >= ?{clause}",
+                            [since, *args, limit], "ORDER BY created_at DESC, seq DESC LIMIT ?")
+
+    def newest(self, limit, exclude):
+        clause, args = self._exclusion(exclude)
+        return self._select(f"deleted_at IS NULL{clause}", [*args, limit],
+                            "ORDER BY created_at DESC, seq DESC LIMIT ?")
+
+    def entity_sharers(self, entity, limit, exclude):
+        clause, args = self._exclusion(exclude)
+        clause = clause.replace(" id NOT IN", " i.id NOT IN")
+        return [r[0] for r in self.conn.execute(
+            "SELECT i.id FROM insight_entities e JOIN insights i ON i.id = e.insight_id "
+            f"WHERE e.entity = lower(?) AND i.deleted_at IS NULL{clause} "
+            "ORDER BY i.created_at DESC, i.seq DESC LIMIT ?", [entity, *args, limit])]
+
+    def entity_count(self, entity):
+        return self.conn.execute(
+            "SELECT count(*) FROM insight_entities WHERE entity = lower(?)", (entity,)
+        ).fetchone()[0]
+
+    def keyword_candidates(self, terms, limit, exclude):
+        if not terms:
+            return []
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        clause, args = self._exclusion(exclude)
+        clause = clause.replace(" id NOT IN", " i.id NOT IN")
+        rows = self.conn.execute(
+            "SELECT i.id, bm25(insights_fts) AS rank FROM insights_fts f "
+            "JOIN insights i ON i.seq = f.rowid "
+            f"WHERE insights_fts MATCH ? AND i.deleted_at IS NULL{clause} "
+            "ORDER BY rank LIMIT ?", [match, *args, limit])
+        return [(r[0], -r[1]) for r in rows]
+
+    def term_doc_count(self, term):
+        try:
+            return self.conn.execute(
+                "SELECT count(*) FROM insights_fts WHERE insights_fts MATCH ?",
+                ('"' + term.replace('"', '""') + '"',)).fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0
+
+    def neighbours(self, insight_ids, depth, limit):
+        if not insight_ids or depth < 1:
+            return []
+        seeds = ", ".join("(?, 0)" for _ in insight_ids)
+        rows = self.conn.execute(
+            f"WITH RECURSIVE walk(id, d) AS (VALUES {seeds} "
+            "UNION SELECT e.target_id, w.d + 1 FROM walk w JOIN edges e ON e.source_id = w.id "
+            "WHERE w.d < ?) "
+            "SELECT w.id, min(w.d) AS d FROM walk w JOIN insights i ON i.id = w.id "
+            "WHERE i.deleted_at IS NULL GROUP BY w.id ORDER BY d, w.id",
+            [*insight_ids, depth])
+        start = set(insight_ids)
+        return [r[0] for r in rows if r[0] not in start][:limit]
+
     # -- edges -------------------------------------------------------------------
     def upsert_edge(self, edge):
         authors = ", ".join(f"'{a}'" for a in _PROTECTED_EDGE_AUTHORS)
@@ -227,6 +326,44 @@ class SQLiteBackend(Backend):
                 "DELETE FROM edges WHERE source_id = ? OR target_id = ?", (insight_id, insight_id)
             )
             return cur.rowcount
+
+    def delete_auto_edges_of(self, insight_id):
+        authors = ", ".join(f"'{a}'" for a in _PROTECTED_EDGE_AUTHORS)
+        with self.transaction():
+            return self.conn.execute(
+                "DELETE FROM edges WHERE (source_id = ? OR target_id = ?) AND "
+                f"coalesce(json_extract(metadata, '$.created_by'), '') NOT IN ({authors})",
+                (insight_id, insight_id)).rowcount
+
+    def count_edges(self):
+        return self.conn.execute("SELECT count(*) FROM edges").fetchone()[0]
+
+    # -- lifecycle -----------------------------------------------------------------
+    def importance_inputs(self):
+        return [tuple(r) for r in self.conn.execute(
+            "SELECT i.id, i.importance, i.access_count, "
+            "coalesce(i.last_accessed_at, i.created_at), "
+            "(SELECT count(*) FROM edges e WHERE e.source_id = i.id OR e.target_id = i.id) "
+            "FROM insights i WHERE i.deleted_at IS NULL")]
+
+    def set_effective_importance(self, values):
+        with self.transaction():
+            self.conn.executemany(
+                "UPDATE insights SET effective_importance = ? WHERE id = ?",
+                [(ei, i) for i, ei in values])
+
+    def prune_candidates(self, limit, created_before):
+        return self._select(
+            "deleted_at IS NULL AND importance < 4 AND access_count < 3 AND created_at < ?",
+            [created_before, limit], "ORDER BY effective_importance, created_at LIMIT ?")
+
+    def trim_oplog(self, before, keep):
+        with self.transaction():
+            n = self.conn.execute("DELETE FROM oplog WHERE created_at < ?", (before,)).rowcount
+            n += self.conn.execute(
+                "DELETE FROM oplog WHERE id <= (SELECT id FROM oplog ORDER BY id DESC "
+                "LIMIT 1 OFFSET ?)", (keep,)).rowcount
+            return n
 
     # -- oplog ---------------------------------------------------------------------
     def log_op(self, operation, insight_id, detail=None, before=None, after=None):

@@ -106,3 +106,31 @@ def m004_fts(conn):
         DELETE FROM insights_fts WHERE rowid = old.seq;
     END;
     """)
+
+
+@migrations
+def m005_entity_index(conn):
+    # One row per (active memory, lowercased entity), kept by triggers: entity-graph
+    # linking and IDF counts become index lookups instead of JSON scans.
+    execute_script(conn, """
+    CREATE TABLE insight_entities (
+        insight_id TEXT NOT NULL REFERENCES insights(id) ON DELETE CASCADE,
+        entity TEXT NOT NULL,
+        PRIMARY KEY (entity, insight_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX idx_insight_entities_insight ON insight_entities(insight_id);
+    INSERT OR IGNORE INTO insight_entities (insight_id, entity)
+        SELECT i.id, lower(j.value) FROM insights i, json_each(i.entities) j
+        WHERE i.deleted_at IS NULL AND trim(j.value) != '';
+    CREATE TRIGGER insight_entities_insert AFTER INSERT ON insights
+    WHEN new.deleted_at IS NULL BEGIN
+        INSERT OR IGNORE INTO insight_entities (insight_id, entity)
+        SELECT new.id, lower(j.value) FROM json_each(new.entities) j WHERE trim(j.value) != '';
+    END;
+    CREATE TRIGGER insight_entities_update AFTER UPDATE OF entities, deleted_at ON insights BEGIN
+        DELETE FROM insight_entities WHERE insight_id = old.id;
+        INSERT OR IGNORE INTO insight_entities (insight_id, entity)
+        SELECT new.id, lower(j.value) FROM json_each(new.entities) j
+        WHERE new.deleted_at IS NULL AND trim(j.value) != '';
+    END;
+    """)

@@ -1,0 +1,153 @@
+"""Write a planned row to the store in one transaction: memories, vectors, edges,
+oplog, provenance. If anything fails the transaction rolls back and the caller
+drops the in-memory vector index (it is rebuilt from the store on next use)."""
+import uuid
+
+from memman import clock
+from memman.graph import causal, entity, semantic, temporal
+from memman.store.model import Insight
+
+HEURISTIC_MODEL = "heuristic"
+HEURISTIC_PROMPT_VERSION = "rules-v1"
+
+
+def provenance(ctx) -> dict:
+    if ctx.llm is None:
+        return {"prompt_version": HEURISTIC_PROMPT_VERSION, "model_id": HEURISTIC_MODEL}
+    from memman.llm.prompts import PROMPT_VERSION
+
+    return {"prompt_version": PROMPT_VERSION,
+            "model_id": ctx.llm.models.get("slow_canonical")}
+
+
+def apply_plan(ctx, plan) -> list[dict]:
+    from memman.embed.registry import embed_text
+    from memman.embed.vectors import to_blob
+
+    prepared, backend = plan.prepared, ctx.backend
+    row, hints = prepared.row, prepared.hints
+    stamps = provenance(ctx)
+    results: list[dict] = []
+    written: list[tuple[int, Insight, object]] = []  # (fact index, memory, vector)
+    removed: list[str] = []
+    batch_ids: set[str] = set()
+    with backend.transaction():
+        if backend.find_by_queue_id(row["id"]):
+            return [{"action": "already_applied",
+                     "ids": [i.id for i in backend.find_by_queue_id(row["id"])]}]
+        for n, (fact, decision) in enumerate(zip(prepared.facts, plan.decisions, strict=True)):
+            enrichment = prepared.enrichments[n]
+            vector = prepared.vectors[n]
+            if decision.action == "NONE":
+                results.append({"action": "skipped", "content": fact.text,
+                                "reason": decision.reason, "target_id": decision.target_id})
+                continue
+            target = None
+            if decision.action in ("UPDATE", "REPLACE") and decision.target_id:
+                target = backend.get_insight(decision.target_id)
+            now = clock.iso()
+            if target is not None:
+                text = row["content"] if decision.action == "REPLACE" else (
+                    decision.merged_text or fact.text)
+                if text != fact.text:
+                    vector = ctx.embedder.embed_one(embed_text(text, enrichment.keywords))
+                before = target.snapshot()
+                changes = {
+                    "content": text, "queue_id": row["id"],
+                    "entities": merge(target.entities if decision.action == "UPDATE" else [],
+                                      fact.entities, enrichment.entities),
+                    "keywords": enrichment.keywords, "summary": enrichment.summary,
+                    "semantic_facts": enrichment.semantic_facts,
+                    "linked_at": now, "enriched_at": now,
+                    "embedding_model": ctx.embedder.model, **stamps,
+                }
+                for name in ("category", "importance", "source"):
+                    if decision.action == "UPDATE" or hints[name] is not None:
+                        changes[name] = (hints[name] if hints[name] is not None
+                                         else getattr(fact, name, None) or getattr(target, name))
+                backend.update_insight(target.id, changes)
+                backend.set_embedding(target.id, to_blob(vector), ctx.embedder.model)
+                backend.delete_auto_edges_of(target.id)
+                after = backend.get_insight(target.id)
+                op = "replace" if decision.action == "REPLACE" else "reconcile-update"
+                backend.log_op(op, target.id, f"queue row {row['id']}: {decision.reason}"[:500],
+                               before=before, after=after.snapshot())
+                written.append((n, after, vector))
+                batch_ids.add(after.id)
+                results.append({"action": "replaced" if op == "replace" else "updated",
+                                "id": after.id, "content": text})
+                continue
+            if decision.action == "DELETE" and decision.target_id:
+                old = backend.get_insight(decision.target_id)
+                if old is not None and old.id not in batch_ids:
+                    backend.soft_delete_insight(old.id)
+                    why = f"contradicted by queue row {row['id']}: {decision.reason}"
+                    backend.log_op("reconcile-delete", old.id, why[:500], before=old.snapshot())
+                    removed.append(old.id)
+            insight = Insight(
+                id=str(uuid.uuid4()), content=fact.text, category=fact.category,
+                importance=fact.importance,
+                entities=merge(fact.entities, enrichment.entities),
+                source=hints["source"] or "user", keywords=enrichment.keywords,
+                summary=enrichment.summary, semantic_facts=enrichment.semantic_facts,
+                linked_at=now, enriched_at=now, embedding_model=ctx.embedder.model,
+                queue_id=row["id"], **stamps)
+            backend.insert_insight(insight)
+            backend.set_embedding(insight.id, to_blob(vector), ctx.embedder.model)
+            backend.log_op("remember", insight.id, f"queue row {row['id']}",
+                           after=insight.snapshot())
+            written.append((n, insight, vector))
+            batch_ids.add(insight.id)
+            result = {"action": "added", "id": insight.id, "content": fact.text}
+            if decision.action == "DELETE" and decision.target_id in removed:
+                result["deleted_id"] = decision.target_id
+            results.append(result)
+        index = ctx.index
+        for gone in removed:
+            index.remove(gone)
+        for _, insight, vector in written:
+            index.upsert(insight.id, vector)
+        counts = {}
+        for n, insight, vector in written:
+            edges = (temporal.temporal_edges(backend, insight, set())
+                     + entity.entity_edges(backend, insight, set())
+                     + semantic.semantic_edges(insight.id, vector, index, ctx.threshold, set())
+                     + _causal_edges(plan.causal[n] if n < len(plan.causal) else None, insight))
+            for edge in edges:
+                backend.upsert_edge(edge)
+            counts[insight.id] = _count(edges)
+        for result in results:
+            if result.get("id") in counts:
+                result["edges_created"] = counts[result["id"]]
+        ctx.ensure_fingerprint()
+    return results
+
+
+def _causal_edges(job, insight) -> list:
+    """Causal Edges for a written memory from its fact's causal job."""
+    if job is None:
+        return []
+    kind, payload = job
+    if kind == "heuristic":
+        return causal.heuristic_edges(insight, payload)
+    links = []
+    for link in payload:
+        src = insight.id if link.source_id == "new" else link.source_id
+        dst = insight.id if link.target_id == "new" else link.target_id
+        if src != dst:
+            link.source_id, link.target_id = src, dst
+            links.append(link)
+    return causal.llm_edges(links)
+
+
+def _count(edges) -> dict:
+    out = {"temporal": 0, "entity": 0, "semantic": 0, "causal": 0}
+    for edge in edges:
+        out[edge.edge_type] += 1
+    return out
+
+
+def merge(*lists) -> list[str]:
+    from memman.worker.prepare import merge_entities
+
+    return merge_entities(*lists)
