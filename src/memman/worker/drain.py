@@ -21,6 +21,12 @@ WINDOW_LOCAL = 2
 THREADS = 8
 
 
+def sequential_mode() -> bool:
+    """MEMMAN_DRAIN_SEQUENTIAL=1 (process environment): one row at a time, one thread,
+    for debugging and as the baseline the throughput benchmark compares against."""
+    return os.environ.get("MEMMAN_DRAIN_SEQUENTIAL", "").lower() in ("1", "true", "yes", "on")
+
+
 class DrainLock:
     """Non-blocking exclusive lock on ``<data_dir>/drain.lock``."""
 
@@ -105,14 +111,17 @@ class DrainRun:
         cache_dir = self.datadir.root / "cache"
         cache_dir.mkdir(mode=0o700, exist_ok=True)
         self.llm = from_settings(self.settings, cache=ResponseCache(cache_dir / "llm.db"))
-        self.window_size = WINDOW_WITH_LLM if self.llm is not None else WINDOW_LOCAL
+        sequential = sequential_mode()
+        self.window_size = 1 if sequential else (
+            WINDOW_WITH_LLM if self.llm is not None else WINDOW_LOCAL)
         recovered = self.queue.recover_orphans()
         run_id = self.queue.start_run()
         trace.event("drain_start", run_id=run_id, mode="llm" if self.llm else "heuristic")
         window: deque = deque()
         bar = self._progress_bar()
         error = None
-        executor = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="memman-drain")
+        executor = ThreadPoolExecutor(max_workers=1 if sequential else THREADS,
+                                      thread_name_prefix="memman-drain")
         try:
             self._fill(window, executor)
             while window:

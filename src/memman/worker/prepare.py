@@ -97,7 +97,9 @@ def _prepare_with_llm(row, hints, embedder, llm) -> Prepared:
                         llm_calls=calls)
     facts = [Fact(f.text, f.category, f.importance, merge_entities(f.entities, hints["entities"]))
              for f in extraction.facts]
-    with ThreadPoolExecutor(max_workers=min(5, len(facts))) as pool:
+    from memman.worker.drain import sequential_mode
+
+    with ThreadPoolExecutor(max_workers=1 if sequential_mode() else min(5, len(facts))) as pool:
         raw = list(pool.map(lambda f: tasks.enrich(llm, f.text), facts))
     calls += len(facts)
     enrichments = [Enrichment(e.keywords, e.summary, e.semantic_facts, e.entities) for e in raw]
