@@ -19,6 +19,9 @@ COMMANDS = {
     "log": "memman.cli.log:log",
     "config": "memman.cli.config:config",
     "scheduler": "memman.cli.scheduler:scheduler",
+    "graph": "memman.cli.graph:graph",
+    "export": "memman.cli.export:export",
+    "import": "memman.cli.import_:import_",
 }
 
 

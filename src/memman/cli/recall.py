@@ -1,7 +1,7 @@
 """``memman recall``: find memories for a query.
 
-This build answers every recall with the keyword path (FTS5 over content,
-entities and keywords); ranked, graph-aware recall comes with the recall issue.
+The default path is the ranked, graph-aware engine (memman.recall.engine);
+``--basic`` is plain keyword matching (every query word must match).
 """
 import click
 
@@ -30,9 +30,42 @@ def recall(app, query, limit, category, source, basic, intent, expand):
     validate.source(source)
     if intent is not None and intent.upper() not in ("WHY", "WHEN", "ENTITY", "GENERAL"):
         raise MemmanError(f"unknown intent '{intent}'; valid: WHY, WHEN, ENTITY, GENERAL")
-    terms = query_terms(text)
-    results = basic_recall(app, text, terms, category=category, source=source, limit=limit)
-    emit({"results": [r.to_dict() for r in results], "meta": {"basic": True}})
+    if basic:
+        terms = query_terms(text)
+        results = basic_recall(app, text, terms, category=category, source=source, limit=limit)
+        emit({"results": [r.to_dict() for r in results], "meta": {"basic": True}})
+        return
+    emit(smart_recall(app, text, limit=limit, category=category, source=source,
+                      intent=intent.upper() if intent else None, expand=expand))
+
+
+def smart_recall(app, text, *, limit, category, source, intent, expand) -> dict:
+    import json
+
+    from memman.store.open import open_store, store_exists
+
+    if not store_exists(app.datadir, app.settings, app.store):
+        return {"results": [], "meta": {"intent": intent or "GENERAL", "anchor_count": 0,
+                                        "traversed": 0, "sparse": True, "store_exists": False}}
+    from memman.recall.engine import run
+
+    backend = open_store(app.datadir, app.settings, app.store)
+    try:
+        out = run(backend, app.datadir.store_dir(app.store), app.settings,
+                  app.datadir.root / "cache", text, limit=limit, category=category,
+                  source=source, intent=intent, expand=expand)
+        if not backend.readonly:
+            from memman.intake.redact import redact
+
+            hits = [{"id": r["insight"]["id"][:8], "via": r["via"], "score": r["score"]}
+                    for r in out["results"]]
+            detail = json.dumps({"intent": out["meta"]["intent"], "q": redact(text)[0][:80],
+                                 "hits": hits}, sort_keys=True)
+            backend.note_recall([r["insight"]["id"] for r in out["results"]],
+                                "recall-detail", detail)
+        return out
+    finally:
+        backend.close()
 
 
 def basic_recall(app, text, terms, *, category, source, limit):

@@ -23,12 +23,20 @@ def status(app, as_text):
         "storage_path": str(datadir.store_db(store)),
         "exists": False,
     }
+    from memman.worker.provenance import active
+
+    current = active(settings)
+    out["mode"] = current["mode"]
+    out["embedder"] = None
     if store_exists(datadir, settings, store):
         backend = open_store(datadir, settings, store)
         try:
             out.update(backend.counts())
             out["storage_path"] = backend.location
             out["exists"] = True
+            out["stale_insights"] = backend.count_stale(current["prompt_version"],
+                                                        current["model_id"])
+            out["embedder"] = _fingerprint(backend.get_meta("embed_fingerprint"))
         finally:
             backend.close()
     queue = open_queue(datadir, create=False)
@@ -43,6 +51,10 @@ def status(app, as_text):
             queue.close()
     if as_text:
         q = out["queue"]
+        emb = out["embedder"]
+        click.echo(f"worker     {out['mode']} mode"
+                   + (f", embedder {emb['provider']}/{emb['model']} ({emb['dim']}d)"
+                      if emb else ""))
         click.echo(f"store      {store} ({out['backend']}) {out['storage_path']}")
         click.echo(f"memories   {out['total_insights']} active, {out['deleted_insights']} deleted")
         click.echo(f"edges      {out['edge_count']}   oplog {out['oplog_count']}")
@@ -51,3 +63,12 @@ def status(app, as_text):
                       if q.get("oldest_pending_age_seconds") is not None else ""))
         return
     emit(out)
+
+
+def _fingerprint(text):
+    import json
+
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return {"error": "corrupt embed_fingerprint"}

@@ -7,7 +7,6 @@ stripped; nothing is expanded; an empty value means unset. Writes hold
 file atomically with mode 0600.
 """
 import os
-import tempfile
 from pathlib import Path
 
 
@@ -90,6 +89,8 @@ def update(path: Path, lock_path: Path, changes: dict[str, str | None]) -> dict[
 
 def write_atomic(path: Path, text: str, mode: int = 0o600) -> None:
     """tmp file at ``mode`` in the same folder, fsync, rename over ``path``."""
+    import tempfile
+
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent))
     try:

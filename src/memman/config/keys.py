@@ -112,6 +112,8 @@ KEYS: dict[str, Key] = {
         Key("MEMMAN_LLM_ENDPOINT", "https://openrouter.ai/api/v1", _llm_endpoint,
             doc="OpenAI-compatible base URL for the worker's LLM, or 'none' for heuristic mode"),
         Key("MEMMAN_LLM_API_KEY", None, secret=True, doc="bearer key for MEMMAN_LLM_ENDPOINT"),
+        Key("MEMMAN_LLM_TIMEOUT", "60", _positive_float,
+            doc="seconds the worker waits for one LLM answer (each of up to 4 attempts)"),
         Key("MEMMAN_LLM_MODEL_FAST", "anthropic/claude-haiku-4.5", doc="model for query expansion"),
         Key("MEMMAN_LLM_MODEL_SLOW_CANONICAL", "anthropic/claude-sonnet-4.6",
             doc="model for extraction and reconciliation"),

@@ -29,7 +29,10 @@ import math
 import re
 import unicodedata
 from functools import lru_cache
-from hashlib import blake2b
+try:  # the same function hashlib exports, without hashlib's OpenSSL start-up (~2 ms)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - other Python implementations
+    from hashlib import blake2b
 
 import numpy as np
 

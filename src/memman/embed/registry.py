@@ -46,14 +46,21 @@ def from_settings(settings) -> Embedder:
     return _build(provider, model, None, settings)
 
 
-def for_fingerprint(fp: dict, settings) -> Embedder:
+def for_fingerprint(fp: dict, settings, *, timeout: float | None = None,
+                    retries: int | None = None, query: bool = False) -> Embedder:
     """The embedder a store is bound to. Model and dim come from the fingerprint, never
-    from the env; the embedder refuses (EmbedDimensionError) vectors of another dim."""
+    from the env; the embedder refuses (EmbedDimensionError) vectors of another dim.
+    ``timeout``/``retries`` override the remote client's defaults (recall uses a short
+    timeout and no retries); ``query`` marks query embeddings for providers that
+    distinguish them (Voyage)."""
     fp = _validated(fp, "embed fingerprint")
-    return _build(fp["provider"], fp["model"], fp["dim"], settings)
+    options = {k: v for k, v in (("timeout", timeout), ("retries", retries)) if v is not None}
+    return _build(fp["provider"], fp["model"], fp["dim"], settings, options, query)
 
 
-def _build(provider: str, model: str | None, dim: int | None, settings) -> Embedder:
+def _build(provider: str, model: str | None, dim: int | None, settings,
+           options: dict | None = None, query: bool = False) -> Embedder:
+    options = options or {}
     if provider == "builtin":
         from memman.embed.builtin import DEFAULT_DIM, MODEL, BuiltinEmbedder
 
@@ -65,7 +72,8 @@ def _build(provider: str, model: str | None, dim: int | None, settings) -> Embed
         from memman.embed.voyage import VoyageEmbedder
 
         return VoyageEmbedder(settings.get("MEMMAN_VOYAGE_API_KEY"),
-                              model or "voyage-3-lite", dim=dim)
+                              model or "voyage-3-lite", dim=dim,
+                              input_type="query" if query else None, **options)
     if provider == "openai":
         from memman.embed.openai_compat import OpenAICompatEmbedder
 
@@ -73,7 +81,7 @@ def _build(provider: str, model: str | None, dim: int | None, settings) -> Embed
             _required(settings, "MEMMAN_OPENAI_EMBED_ENDPOINT"),
             settings.get("MEMMAN_OPENAI_EMBED_API_KEY"),
             model or _required(settings, "MEMMAN_OPENAI_EMBED_MODEL"),
-            provider="openai", dim=dim, key_name="MEMMAN_OPENAI_EMBED_API_KEY")
+            provider="openai", dim=dim, key_name="MEMMAN_OPENAI_EMBED_API_KEY", **options)
     if provider == "openrouter":
         from memman.embed.openai_compat import OPENROUTER_HEADERS, OpenAICompatEmbedder
 
@@ -82,7 +90,7 @@ def _build(provider: str, model: str | None, dim: int | None, settings) -> Embed
             settings.get("MEMMAN_OPENROUTER_API_KEY"),
             model or _required(settings, "MEMMAN_OPENROUTER_EMBED_MODEL"),
             provider="openrouter", dim=dim, extra_headers=OPENROUTER_HEADERS,
-            key_name="MEMMAN_OPENROUTER_API_KEY", require_key=True)
+            key_name="MEMMAN_OPENROUTER_API_KEY", require_key=True, **options)
     if provider == "ollama":
         from memman.embed.ollama import OllamaEmbedder
 
@@ -96,7 +104,7 @@ def _build(provider: str, model: str | None, dim: int | None, settings) -> Embed
                              f"must be a whole number >= 1") from None
         return OllamaEmbedder(_required(settings, "MEMMAN_OLLAMA_HOST"),
                               model or _required(settings, "MEMMAN_OLLAMA_EMBED_MODEL"),
-                              max_chars=max_chars, dim=dim)
+                              max_chars=max_chars, dim=dim, **options)
     raise _unknown(provider)
 
 

@@ -154,6 +154,9 @@ def from_settings(settings, *, cache=None, **kwargs) -> "LLMClient | None":
         return None
     endpoint, key, key_name = resolved
     models = {role: settings.get(name) for role, name in ROLE_KEYS.items()}
+    timeout = settings.get("MEMMAN_LLM_TIMEOUT")
+    if timeout and "timeout" not in kwargs:
+        kwargs["timeout"] = float(timeout)
     return LLMClient(endpoint, key, models, cache=cache, key_name=key_name, **kwargs)
 
 

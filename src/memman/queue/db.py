@@ -49,8 +49,15 @@ def row_dict(row: sqlite3.Row, *, full: bool = False) -> dict:
             "entities": json.loads(row["hint_entities"]) if row["hint_entities"] else None,
             "replaced_id": row["hint_replaced_id"],
             "no_reconcile": bool(row["hint_no_reconcile"]),
+            "created_at": _optional(row, "hint_created_at"),
+            "id": _optional(row, "hint_id"),
         }
     return out
+
+
+def _optional(row, key):
+    """A column added by a later migration (absent from rows read without it)."""
+    return row[key] if key in row.keys() else None
 
 
 class QueueDB:
@@ -79,18 +86,63 @@ class QueueDB:
     # -- producers -----------------------------------------------------------
     def enqueue(self, store: str, content: str, *, category=None, importance=None, source=None,
                 entities=None, replaced_id=None, no_reconcile=False, priority=0,
-                redactions=None) -> int:
+                redactions=None, created_at=None, insight_id=None) -> int:
+        """``created_at`` and ``insight_id`` (import only): the new memory's creation time,
+        and the id it should get if no memory of the store has that id yet."""
         now = clock.now()
         cur = self._write(
             "INSERT INTO queue (store, content, hint_cat, hint_imp, hint_source, hint_entities, "
-            "hint_replaced_id, hint_no_reconcile, priority, queued_at, available_at, redactions) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "hint_replaced_id, hint_no_reconcile, priority, queued_at, available_at, redactions, "
+            "hint_created_at, hint_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (store, content, category, importance, source,
              json.dumps(entities, ensure_ascii=False) if entities is not None else None,
              replaced_id, int(bool(no_reconcile)), priority, now, now,
-             json.dumps(redactions) if redactions else None),
+             json.dumps(redactions) if redactions else None, created_at, insight_id),
         )
         return cur.lastrowid
+
+    def batch(self):
+        """Group several producer writes into one transaction (a context manager)."""
+        return db.transaction(self.conn)
+
+    # -- pending edges (import) ------------------------------------------------
+    def add_pending_edge(self, store: str, source_id: str, target_id: str, *,
+                         source_queue_id: int | None, target_queue_id: int | None,
+                         edge_type: str, weight: float, metadata: dict,
+                         created_at: str | None) -> int:
+        return self._write(
+            "INSERT INTO pending_edges (store, source_id, target_id, source_queue_id, "
+            "target_queue_id, edge_type, weight, metadata, created_at, queued_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (store, source_id, target_id, source_queue_id, target_queue_id, edge_type, weight,
+             json.dumps(metadata, sort_keys=True, ensure_ascii=False), created_at, clock.now()),
+        ).lastrowid
+
+    def pending_edge_stores(self) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT DISTINCT store FROM pending_edges ORDER BY store")]
+
+    def pending_edges(self, store: str, limit: int) -> list[sqlite3.Row]:
+        return self.conn.execute(
+            "SELECT * FROM pending_edges WHERE store = ? ORDER BY id LIMIT ?",
+            (store, limit)).fetchall()
+
+    def count_pending_edges(self, store: str | None = None) -> int:
+        if store is None:
+            return self.conn.execute("SELECT count(*) FROM pending_edges").fetchone()[0]
+        return self.conn.execute(
+            "SELECT count(*) FROM pending_edges WHERE store = ?", (store,)).fetchone()[0]
+
+    def delete_pending_edges(self, ids: list[int]) -> int:
+        deleted = 0
+        ids = list(ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            deleted += self._write(
+                f"DELETE FROM pending_edges WHERE id IN ({', '.join('?' * len(chunk))})",
+                chunk).rowcount
+        return deleted
 
     # -- the worker ----------------------------------------------------------
     def claim(self, *, stores: list[str] | None = None) -> sqlite3.Row | None:
@@ -228,7 +280,9 @@ class QueueDB:
         ).rowcount
 
     def delete_store_rows(self, store: str) -> int:
-        return self._write("DELETE FROM queue WHERE store = ?", (store,)).rowcount
+        with self.batch():
+            self._write("DELETE FROM pending_edges WHERE store = ?", (store,))
+            return self._write("DELETE FROM queue WHERE store = ?", (store,)).rowcount
 
     # -- worker runs -----------------------------------------------------------
     def start_run(self) -> int:

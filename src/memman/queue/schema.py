@@ -52,3 +52,34 @@ def m002_worker_runs(conn):
     );
     CREATE INDEX idx_worker_runs_started ON worker_runs(started_at);
     """)
+
+
+@migrations
+def m003_import_hints(conn):
+    # Hints an import gives a row: the memory's original created_at, and the id it had
+    # in the exported store (used when that id is free in the target store).
+    conn.execute("ALTER TABLE queue ADD COLUMN hint_created_at TEXT")
+    conn.execute("ALTER TABLE queue ADD COLUMN hint_id TEXT")
+
+
+@migrations
+def m004_pending_edges(conn):
+    # Manual edges an import re-creates once the worker has stored both endpoints.
+    # An endpoint is the memory stored for queue row *_queue_id, or (when that is
+    # NULL) the existing memory *_id of the store.
+    execute_script(conn, """
+    CREATE TABLE pending_edges (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        store TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        target_id TEXT NOT NULL,
+        source_queue_id INTEGER,
+        target_queue_id INTEGER,
+        edge_type TEXT NOT NULL,
+        weight REAL NOT NULL,
+        metadata TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT,
+        queued_at REAL NOT NULL
+    );
+    CREATE INDEX idx_pending_edges_store ON pending_edges(store, id);
+    """)

@@ -6,6 +6,7 @@ that change data run in one transaction (``with backend.transaction():`` groups
 several into one).
 """
 from contextlib import AbstractContextManager
+from typing import Iterator
 
 from memman.store.model import Edge, Insight, OpEntry
 
@@ -76,12 +77,24 @@ class Backend:
     def count_active(self) -> int:
         raise NotImplementedError
 
+    def count_stale(self, prompt_version: str, model_id: str) -> int:
+        """Active memories produced under another prompt version or model."""
+        raise NotImplementedError
+
     def has_any_rows(self) -> bool:
         """True once the store ever held a memory (deleted ones count)."""
         raise NotImplementedError
 
     def active_vectors(self) -> list[tuple[str, bytes]]:
         """(id, float32 blob) of every active memory that has a vector."""
+        raise NotImplementedError
+
+    def vector_sizes(self) -> dict[int, int]:
+        """Byte length of stored vectors -> how many active memories have that size."""
+        raise NotImplementedError
+
+    def vector_rows(self) -> list[tuple[int, bytes]]:
+        """(seq, float32 blob) of every active memory with a vector, by seq."""
         raise NotImplementedError
 
     def ids_without_vectors(self, limit: int) -> list[str]:
@@ -117,8 +130,72 @@ class Backend:
         """Ids reachable over edges within ``depth`` hops (excluding the start ids)."""
         raise NotImplementedError
 
+    def related(self, insight_id: str, edge_type: str | None, depth: int,
+                limit: int) -> list[tuple[Insight, int, str]]:
+        """Active memories within ``depth`` hops of ``insight_id`` over edges in either
+        direction (only ``edge_type`` edges when given), never passing through a
+        forgotten memory: (memory, hops, type of the heaviest edge that reached it at
+        that distance), nearest first, then importance descending; at most ``limit``."""
+        raise NotImplementedError
+
+    # -- export ----------------------------------------------------------------
+    def read_snapshot(self) -> AbstractContextManager:
+        """A consistent read view for several reads (writers are not blocked)."""
+        raise NotImplementedError
+
+    def iter_insights(self, *, include_deleted: bool = True) -> Iterator[Insight]:
+        """Every memory in insertion order, fetched in batches (never all at once)."""
+        raise NotImplementedError
+
+    def iter_edges(self) -> Iterator[Edge]:
+        """Every edge in insertion order, fetched in batches."""
+        raise NotImplementedError
+
+    def applied_migrations(self) -> list[str]:
+        """Names of the schema migrations applied to this store, in order."""
+        raise NotImplementedError
+
+    # -- recall ----------------------------------------------------------------
+    # Anchor queries take optional category/source filters so a filtered recall
+    # still finds ``limit`` matching memories.
+    def recall_keyword(self, terms: list[str], limit: int, *, category=None,
+                       source=None) -> list[tuple[str, float]]:
+        """(id, relevance) by BM25 over memories matching any term, best first."""
+        raise NotImplementedError
+
+    def recall_entity(self, entities: list[str], limit: int, *, category=None,
+                      source=None) -> list[tuple[str, int]]:
+        """(id, how many of ``entities`` it names), most first, newest first."""
+        raise NotImplementedError
+
+    def recall_recent(self, limit: int, *, category=None, source=None) -> list[str]:
+        raise NotImplementedError
+
+    def ids_for_seqs(self, seqs: list[int], *, category=None, source=None) -> dict[int, str]:
+        """Active memories among ``seqs`` (passing the filters): seq -> id."""
+        raise NotImplementedError
+
+    def seqs_for_ids(self, insight_ids: list[str]) -> dict[str, int]:
+        raise NotImplementedError
+
+    def vectors_after(self, seq: int, *, changed_since: str | None = None
+                      ) -> list[tuple[int, str, bytes]]:
+        """(seq, id, blob) of active memories newer than ``seq`` or updated after
+        ``changed_since``: what a precomputed vector file may not know yet."""
+        raise NotImplementedError
+
+    def edges_from(self, insight_ids: list[str]) -> list[tuple[str, str, str, float]]:
+        """(source, target, type, weight) leaving ``insight_ids`` to active memories."""
+        raise NotImplementedError
+
     # -- edges ---------------------------------------------------------------
     def upsert_edge(self, edge: Edge) -> None:
+        raise NotImplementedError
+
+    def link_edge(self, edge: Edge, *, keep_heavier: bool = True) -> float | None:
+        """Write a manual edge: its metadata and created_at replace any existing edge's;
+        the weight is the edge's, or with ``keep_heavier`` the existing one if that is
+        higher. Returns the existing weight (None when the edge is new)."""
         raise NotImplementedError
 
     def edges_of(self, insight_id: str) -> list[Edge]:
@@ -132,6 +209,10 @@ class Backend:
         raise NotImplementedError
 
     def count_edges(self) -> int:
+        raise NotImplementedError
+
+    def optimize(self) -> None:
+        """Refresh the planner's statistics (cheap; run after writes in bulk)."""
         raise NotImplementedError
 
     # -- lifecycle -------------------------------------------------------------

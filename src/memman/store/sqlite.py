@@ -1,6 +1,7 @@
 """The SQLite backend: one ``memman.db`` per store, WAL, one BEGIN IMMEDIATE per write."""
 import json
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
 
 from memman import clock, db
@@ -215,12 +216,28 @@ class SQLiteBackend(Backend):
         return self.conn.execute(
             "SELECT count(*) FROM insights WHERE deleted_at IS NULL").fetchone()[0]
 
+    def count_stale(self, prompt_version, model_id):
+        return self.conn.execute(
+            "SELECT count(*) FROM insights WHERE deleted_at IS NULL AND "
+            "((prompt_version IS NOT NULL AND prompt_version != ?) OR "
+            "(model_id IS NOT NULL AND model_id != ?))", (prompt_version, model_id)).fetchone()[0]
+
     def has_any_rows(self):
         return self.conn.execute("SELECT 1 FROM insights LIMIT 1").fetchone() is not None
 
     def active_vectors(self):
         return [(r[0], r[1]) for r in self.conn.execute(
             "SELECT id, embedding FROM insights WHERE deleted_at IS NULL "
+            "AND embedding IS NOT NULL ORDER BY seq")]
+
+    def vector_sizes(self):
+        return {r[0]: r[1] for r in self.conn.execute(
+            "SELECT length(embedding), count(*) FROM insights WHERE deleted_at IS NULL "
+            "AND embedding IS NOT NULL GROUP BY length(embedding)")}
+
+    def vector_rows(self):
+        return [(r[0], r[1]) for r in self.conn.execute(
+            "SELECT seq, embedding FROM insights WHERE deleted_at IS NULL "
             "AND embedding IS NOT NULL ORDER BY seq")]
 
     def ids_without_vectors(self, limit):
@@ -292,6 +309,105 @@ class SQLiteBackend(Backend):
         start = set(insight_ids)
         return [r[0] for r in rows if r[0] not in start][:limit]
 
+    # -- recall --------------------------------------------------------------------
+    @staticmethod
+    def _filters(category, source, alias="i"):
+        sql, args = "", []
+        if category:
+            sql += f" AND {alias}.category = ?"
+            args.append(category)
+        if source:
+            sql += f" AND {alias}.source = ?"
+            args.append(source)
+        return sql, args
+
+    def recall_keyword(self, terms, limit, *, category=None, source=None):
+        if not terms:
+            return []
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        extra, args = self._filters(category, source)
+        # Rank inside the FTS index first and join only the best rows: joining every
+        # match before sorting costs tens of ms on a large store. The index holds
+        # active memories only; filters can drop rows, so widen until enough survive.
+        fetch = limit * (8 if extra else 2)
+        while True:
+            rows = self.conn.execute(
+                "SELECT i.id, f.rank FROM (SELECT rowid, bm25(insights_fts, 1.0, 0.6, 0.4) "
+                "AS rank FROM insights_fts WHERE insights_fts MATCH ? ORDER BY rank LIMIT ?) f "
+                f"JOIN insights i ON i.seq = f.rowid WHERE i.deleted_at IS NULL{extra} "
+                "ORDER BY f.rank LIMIT ?", [match, fetch, *args, limit]).fetchall()
+            if len(rows) >= limit or fetch >= 100_000:
+                return [(r[0], -r[1]) for r in rows]
+            total = self.conn.execute(
+                "SELECT count(*) FROM insights_fts WHERE insights_fts MATCH ?", (match,)
+            ).fetchone()[0]
+            if total <= fetch:
+                return [(r[0], -r[1]) for r in rows]
+            fetch *= 4
+
+    def recall_entity(self, entities, limit, *, category=None, source=None):
+        if not entities:
+            return []
+        extra, args = self._filters(category, source)
+        marks = ", ".join("?" * len(entities))
+        rows = self.conn.execute(
+            "SELECT i.id, count(*) AS n FROM insight_entities e "
+            "JOIN insights i ON i.id = e.insight_id "
+            f"WHERE e.entity IN ({marks}) AND i.deleted_at IS NULL{extra} "
+            "GROUP BY i.id ORDER BY n DESC, i.created_at DESC LIMIT ?",
+            [*(x.lower() for x in entities), *args, limit])
+        return [(r[0], r[1]) for r in rows]
+
+    def recall_recent(self, limit, *, category=None, source=None):
+        extra, args = self._filters(category, source)
+        return [r[0] for r in self.conn.execute(
+            f"SELECT i.id FROM insights i WHERE i.deleted_at IS NULL{extra} "
+            "ORDER BY i.created_at DESC, i.seq DESC LIMIT ?", [*args, limit])]
+
+    def ids_for_seqs(self, seqs, *, category=None, source=None):
+        out: dict[int, str] = {}
+        extra, args = self._filters(category, source)
+        seqs = [int(s) for s in seqs]
+        for start in range(0, len(seqs), 500):
+            chunk = seqs[start:start + 500]
+            for r in self.conn.execute(
+                    f"SELECT i.seq, i.id FROM insights i WHERE i.seq IN "
+                    f"({', '.join('?' * len(chunk))}) AND i.deleted_at IS NULL{extra}",
+                    [*chunk, *args]):
+                out[r[0]] = r[1]
+        return out
+
+    def seqs_for_ids(self, insight_ids):
+        out: dict[str, int] = {}
+        ids = list(insight_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            for r in self.conn.execute(
+                    f"SELECT id, seq FROM insights WHERE id IN ({', '.join('?' * len(chunk))})",
+                    chunk):
+                out[r[0]] = r[1]
+        return out
+
+    def vectors_after(self, seq, *, changed_since=None):
+        sql = ("SELECT seq, id, embedding FROM insights WHERE deleted_at IS NULL AND "
+               "embedding IS NOT NULL AND (seq > ?")
+        args: list = [seq]
+        if changed_since:
+            sql += " OR updated_at > ?"
+            args.append(changed_since)
+        return [(r[0], r[1], r[2]) for r in self.conn.execute(sql + ")", args)]
+
+    def edges_from(self, insight_ids):
+        out = []
+        ids = list(insight_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            out += [(r[0], r[1], r[2], r[3]) for r in self.conn.execute(
+                "SELECT e.source_id, e.target_id, e.edge_type, e.weight FROM edges e "
+                "JOIN insights i ON i.id = e.target_id AND i.deleted_at IS NULL "
+                f"WHERE e.source_id IN ({', '.join('?' * len(chunk))})", chunk)]
+        return out
+
     # -- edges -------------------------------------------------------------------
     def upsert_edge(self, edge):
         authors = ", ".join(f"'{a}'" for a in _PROTECTED_EDGE_AUTHORS)
@@ -300,13 +416,33 @@ class SQLiteBackend(Backend):
                 "INSERT INTO edges (source_id, target_id, edge_type, weight, metadata, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(source_id, target_id, edge_type) DO UPDATE SET "
-                "metadata = CASE WHEN excluded.weight >= edges.weight AND "
+                "metadata = CASE WHEN excluded.weight > edges.weight AND "
                 f"coalesce(json_extract(edges.metadata, '$.created_by'), '') NOT IN ({authors}) "
                 "THEN excluded.metadata ELSE edges.metadata END, "
                 "weight = max(edges.weight, excluded.weight)",
                 (edge.source_id, edge.target_id, edge.edge_type, edge.weight,
                  json.dumps(edge.metadata, sort_keys=True), edge.created_at or clock.iso()),
             )
+
+    def link_edge(self, edge, *, keep_heavier=True):
+        with self.transaction():
+            row = self.conn.execute(
+                "SELECT weight FROM edges WHERE source_id = ? AND target_id = ? AND edge_type = ?",
+                (edge.source_id, edge.target_id, edge.edge_type)).fetchone()
+            previous = row[0] if row else None
+            weight = edge.weight
+            if keep_heavier and previous is not None and previous > weight:
+                weight = previous
+            self.conn.execute(
+                "INSERT INTO edges (source_id, target_id, edge_type, weight, metadata, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(source_id, target_id, edge_type) DO UPDATE SET "
+                "weight = excluded.weight, metadata = excluded.metadata, "
+                "created_at = excluded.created_at",
+                (edge.source_id, edge.target_id, edge.edge_type, weight,
+                 json.dumps(edge.metadata, sort_keys=True), edge.created_at or clock.iso()),
+            )
+            return previous
 
     def edges_of(self, insight_id):
         rows = self.conn.execute(
@@ -337,6 +473,12 @@ class SQLiteBackend(Backend):
 
     def count_edges(self):
         return self.conn.execute("SELECT count(*) FROM edges").fetchone()[0]
+
+    def optimize(self):
+        # Sampled ANALYZE: a few ms even on large stores, and the planner then
+        # knows which indexes are selective.
+        self.conn.execute("PRAGMA analysis_limit=1000")
+        self.conn.execute("ANALYZE")
 
     # -- lifecycle -----------------------------------------------------------------
     def importance_inputs(self):
@@ -403,3 +545,85 @@ class SQLiteBackend(Backend):
             "SELECT sum(access_count = 0), count(*) FROM insights WHERE deleted_at IS NULL"
         ).fetchone()
         return {"operation_counts": counts, "never_accessed": never or 0, "total_active": active}
+
+    # -- graph walks and export ------------------------------------------------------
+    def related(self, insight_id, edge_type, depth, limit):
+        if depth < 1 or limit < 1:
+            return []
+        # "+" keeps the planner on the endpoint indexes (the type index scans every
+        # edge of that type once per walked memory).
+        only = " AND +e.edge_type = :type" if edge_type else ""
+        # walk: every (active memory, hops) reachable over edges in either direction;
+        # UNION keeps it finite (at most memories x depth rows). reach: fewest hops.
+        rows = self.conn.execute(
+            "WITH RECURSIVE walk(id, d) AS ("
+            "  SELECT :start, 0 "
+            "  UNION "
+            "  SELECT CASE WHEN e.source_id = w.id THEN e.target_id ELSE e.source_id END, "
+            "         w.d + 1 "
+            "  FROM walk w JOIN edges e ON (e.source_id = w.id OR e.target_id = w.id)"
+            f"{only} "
+            "  JOIN insights n ON n.id = CASE WHEN e.source_id = w.id "
+            "                             THEN e.target_id ELSE e.source_id END "
+            "                     AND n.deleted_at IS NULL "
+            "  WHERE w.d < :depth"
+            "), reach AS (SELECT id, min(d) AS d FROM walk GROUP BY id), "
+            "hits AS ("
+            "  SELECT r.id, r.d FROM reach r JOIN insights i ON i.id = r.id "
+            "  WHERE r.d > 0 AND r.id != :start "
+            "  ORDER BY r.d, i.importance DESC, i.created_at DESC, i.seq DESC LIMIT :limit"
+            ") "
+            "SELECT h.d AS hop_depth, ("
+            "  SELECT e.edge_type FROM edges e JOIN reach p ON p.d = h.d - 1 AND p.id = "
+            "    CASE WHEN e.source_id = h.id THEN e.target_id ELSE e.source_id END "
+            f"  WHERE (e.source_id = h.id OR e.target_id = h.id){only} "
+            "  ORDER BY e.weight DESC, e.edge_type LIMIT 1"
+            f") AS via, {', '.join('i.' + c for c in Insight.COLUMNS)} "
+            "FROM hits h JOIN insights i ON i.id = h.id "
+            "ORDER BY h.d, i.importance DESC, i.created_at DESC, i.seq DESC",
+            {"start": insight_id, "depth": depth, "limit": limit, "type": edge_type},
+        ).fetchall()
+        return [(Insight.from_row(r), r["hop_depth"], r["via"]) for r in rows]
+
+    @contextmanager
+    def read_snapshot(self):
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN DEFERRED")
+        try:
+            self.conn.execute("SELECT 1 FROM insights LIMIT 1").fetchall()  # pin the view
+            yield
+        finally:
+            self.conn.execute("COMMIT")
+
+    def iter_insights(self, *, include_deleted=True, batch=500):
+        where = "" if include_deleted else " AND deleted_at IS NULL"
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                f"SELECT seq, {_COLUMNS} FROM insights WHERE seq > ?{where} "
+                "ORDER BY seq LIMIT ?", (last, batch)).fetchall()
+            if not rows:
+                return
+            last = rows[-1]["seq"]
+            for row in rows:
+                yield Insight.from_row(row)
+
+    def iter_edges(self, *, batch=500):
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                "SELECT rowid AS rid, * FROM edges WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (last, batch)).fetchall()
+            if not rows:
+                return
+            last = rows[-1]["rid"]
+            for r in rows:
+                yield Edge(r["source_id"], r["target_id"], r["edge_type"], r["weight"],
+                           json.loads(r["metadata"] or "{}"), r["created_at"])
+
+    def applied_migrations(self):
+        done = migrations.applied(self.conn)
+        return [name for name in migrations.names if name in done] + sorted(
+            done - set(migrations.names))

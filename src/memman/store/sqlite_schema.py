@@ -134,3 +134,19 @@ def m005_entity_index(conn):
         WHERE new.deleted_at IS NULL AND trim(j.value) != '';
     END;
     """)
+
+
+@migrations
+def m006_updated_index(conn):
+    # Recall asks for memories changed after its vector file was written.
+    conn.execute("CREATE INDEX idx_insights_updated ON insights(updated_at)")
+
+
+@migrations
+def m007_partial_deleted_index(conn):
+    # A full index on deleted_at (nearly all NULL) lured the planner away from the
+    # primary keys, turning id lookups into scans; only deleted rows need indexing.
+    execute_script(conn, """
+    DROP INDEX IF EXISTS idx_insights_deleted;
+    CREATE INDEX idx_insights_deleted ON insights(deleted_at) WHERE deleted_at IS NOT NULL;
+    """)

@@ -7,11 +7,11 @@ from memman import clock
 from memman.graph import causal, entity, semantic, temporal
 from memman.store.model import Insight
 
-HEURISTIC_MODEL = "heuristic"
-HEURISTIC_PROMPT_VERSION = "rules-v1"
 
 
 def provenance(ctx) -> dict:
+    from memman.worker.provenance import HEURISTIC_MODEL, HEURISTIC_PROMPT_VERSION
+
     if ctx.llm is None:
         return {"prompt_version": HEURISTIC_PROMPT_VERSION, "model_id": HEURISTIC_MODEL}
     from memman.llm.prompts import PROMPT_VERSION
@@ -85,7 +85,8 @@ def apply_plan(ctx, plan) -> list[dict]:
                     backend.log_op("reconcile-delete", old.id, why[:500], before=old.snapshot())
                     removed.append(old.id)
             insight = Insight(
-                id=str(uuid.uuid4()), content=fact.text, category=fact.category,
+                id=_free_id(backend, hints.get("id")), created_at=hints.get("created_at") or "",
+                content=fact.text, category=fact.category,
                 importance=fact.importance,
                 entities=merge(fact.entities, enrichment.entities),
                 source=hints["source"] or "user", keywords=enrichment.keywords,
@@ -108,11 +109,16 @@ def apply_plan(ctx, plan) -> list[dict]:
         for _, insight, vector in written:
             index.upsert(insight.id, vector)
         counts = {}
-        for n, insight, vector in written:
-            edges = (temporal.temporal_edges(backend, insight, set())
-                     + entity.entity_edges(backend, insight, set())
-                     + semantic.semantic_edges(insight.id, vector, index, ctx.threshold, set())
+        gone = set(removed)
+        for position, (n, insight, vector) in enumerate(written):
+            # Link as if the row's facts had arrived one by one: a fact never sees
+            # the facts after it (the source's backbone stays in order).
+            later = {w[1].id for w in written[position + 1:]} | gone
+            edges = (temporal.temporal_edges(backend, insight, later)
+                     + entity.entity_edges(backend, insight, later)
+                     + semantic.semantic_edges(insight.id, vector, index, ctx.threshold, later)
                      + _causal_edges(plan.causal[n] if n < len(plan.causal) else None, insight))
+            edges = [e for e in edges if e.source_id not in gone and e.target_id not in gone]
             for edge in edges:
                 backend.upsert_edge(edge)
             counts[insight.id] = _count(edges)
@@ -145,6 +151,13 @@ def _count(edges) -> dict:
     for edge in edges:
         out[edge.edge_type] += 1
     return out
+
+
+def _free_id(backend, wanted: str | None) -> str:
+    """An import's original id when no memory of the store (forgotten ones too) has it."""
+    if wanted and backend.get_insight(wanted, include_deleted=True) is None:
+        return wanted
+    return str(uuid.uuid4())
 
 
 def merge(*lists) -> list[str]:

@@ -18,6 +18,8 @@ class StoreContext:
             stored = parse_fingerprint(self.backend.get_meta(FINGERPRINT_KEY) or "")
             # A store keeps the embedder it was built with; the env only seeds new ones.
             self.embedder = for_fingerprint(stored, settings) if stored else from_settings(settings)
+            if stored:
+                self._check_vector_sizes(stored)
         except BaseException:
             self.backend.close()
             raise
@@ -26,6 +28,23 @@ class StoreContext:
         self.threshold, self.threshold_source = thresholds.resolve(
             self.embedder.provider, self.embedder.model, surface=surface, override=override)
         self._index = None
+
+    def _check_vector_sizes(self, fingerprint: dict) -> None:
+        """Refuse a store whose vectors disagree with its fingerprint: writing more
+        vectors would mix two models' spaces."""
+        from memman.embed.base import EmbedDimensionError
+
+        dim = fingerprint.get("dim")
+        if not dim:
+            return
+        wrong = {size // 4: n for size, n in self.backend.vector_sizes().items()
+                 if size != 4 * dim}
+        if wrong:
+            sizes = ", ".join(f"{n} of {d} dims" for d, n in sorted(wrong.items()))
+            raise EmbedDimensionError(
+                f"store '{self.store}' holds vectors ({sizes}) that do not match its "
+                f"fingerprint ({fingerprint.get('provider')}/{fingerprint.get('model')}, "
+                f"{dim} dims); run 'memman embed reembed'")
 
     @property
     def mode(self) -> str:

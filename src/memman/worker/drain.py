@@ -131,6 +131,8 @@ class DrainRun:
                                      failed=self.failed)
                 if bar is not None:
                     bar.update(1)
+                if self.should_stop():
+                    break  # the rest of the window is handed back below
                 self._fill(window, executor)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
@@ -234,6 +236,13 @@ class DrainRun:
             out["queue"] = maintain_queue(self.queue)
         except Exception as exc:
             out["queue"] = {"error": f"{type(exc).__name__}: {exc}"}
+        try:  # manual edges of an import, once their memories are stored (before pruning)
+            if self.queue.count_pending_edges():
+                from memman.worker.pending_edges import apply_all
+
+                out["pending_edges"] = apply_all(self)
+        except Exception as exc:
+            out["pending_edges"] = {"error": f"{type(exc).__name__}: {exc}"}
         for store in sorted(self.touched):
             try:
                 out["stores"][store] = maintain_store(self.contexts[store], cap)

@@ -85,7 +85,24 @@ def maintain_store(ctx, cap: int) -> dict:
     out["pruned"] = len(pruned)
     out["oplog_trimmed"] = ctx.backend.trim_oplog(
         clock.iso(clock.now() - OPLOG_RETENTION_DAYS * 86400), OPLOG_MAX_ROWS)
+    out["recall_vectors"] = write_recall_vectors(ctx)
+    ctx.backend.optimize()
     return out
+
+
+def write_recall_vectors(ctx) -> int | None:
+    """Refresh the store's recall vector file (None when the store has no fingerprint)."""
+    import json
+    import os
+
+    from memman.recall import matrix
+
+    text = ctx.backend.get_meta("embed_fingerprint")
+    if not text:
+        return None
+    written_at = clock.iso()  # before reading: later changes count as newer than the file
+    store_dir = os.path.dirname(ctx.backend.location)
+    return matrix.write(store_dir, json.loads(text), ctx.backend.vector_rows(), written_at)
 
 
 def maintain_queue(queue) -> dict:

@@ -45,6 +45,9 @@ def hints_of(row) -> dict:
         "entities": json.loads(row["hint_entities"]) if row["hint_entities"] else None,
         "replaced_id": row["hint_replaced_id"],
         "no_reconcile": bool(row["hint_no_reconcile"]),
+        # import hints (columns of queue migration m003; absent from older rows)
+        "created_at": row["hint_created_at"] if "hint_created_at" in row.keys() else None,
+        "id": row["hint_id"] if "hint_id" in row.keys() else None,
     }
 
 
@@ -72,8 +75,9 @@ def prepare(row, embedder, llm) -> Prepared:
     row = dict(row)
     hints = hints_of(row)
     text = row["content"]
+    # --no-reconcile and replace rows are stored as written: no gate, no extraction.
     literal = hints["no_reconcile"] or hints["replaced_id"]
-    if llm is None or literal:
+    if llm is None:
         if not literal:
             from memman.rules.gate import gate
 
@@ -81,22 +85,24 @@ def prepare(row, embedder, llm) -> Prepared:
             if reason:
                 return Prepared(row, hints, [], skip_reason=reason)
         return Prepared(row, hints, [_literal_fact(text, hints)])
-    return _prepare_with_llm(row, hints, embedder, llm)
+    if literal:
+        return _enrich_with_llm(row, hints, [_literal_fact(text, hints)], embedder, llm, 0)
+    from memman.llm import tasks
+
+    extraction = tasks.extract_facts(llm, row["content"], hints=hints)
+    if not extraction.facts:
+        return Prepared(row, hints, [], skip_reason=extraction.skip_reason or "not durable",
+                        llm_calls=1)
+    facts = [Fact(f.text, f.category, f.importance, merge_entities(f.entities, hints["entities"]))
+             for f in extraction.facts]
+    return _enrich_with_llm(row, hints, facts, embedder, llm, 1)
 
 
-def _prepare_with_llm(row, hints, embedder, llm) -> Prepared:
+def _enrich_with_llm(row, hints, facts, embedder, llm, calls: int) -> Prepared:
     from concurrent.futures import ThreadPoolExecutor
 
     from memman.embed.registry import embed_text
     from memman.llm import tasks
-
-    extraction = tasks.extract_facts(llm, row["content"], hints=hints)
-    calls = 1
-    if not extraction.facts:
-        return Prepared(row, hints, [], skip_reason=extraction.skip_reason or "not durable",
-                        llm_calls=calls)
-    facts = [Fact(f.text, f.category, f.importance, merge_entities(f.entities, hints["entities"]))
-             for f in extraction.facts]
     from memman.worker.drain import sequential_mode
 
     with ThreadPoolExecutor(max_workers=1 if sequential_mode() else min(5, len(facts))) as pool:

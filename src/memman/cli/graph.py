@@ -1,0 +1,88 @@
+"""``memman graph``: manual links between memories, and walks over the graph."""
+import click
+
+from memman.cli.context import emit, pass_app
+
+MAX_DEPTH = 5
+RELATED_LIMIT = 200
+
+
+@click.group()
+def graph():
+    """Link memories by hand and explore their neighbourhood."""
+
+
+@graph.command("link")
+@click.argument("source_id")
+@click.argument("target_id")
+@click.option("--type", "edge_type", default="semantic", show_default=True,
+              help="temporal, semantic, causal or entity.")
+@click.option("--weight", default="0.5", show_default=True, help="Edge weight, 0 to 1.")
+@click.option("--meta", help="Metadata as a JSON object (created_by defaults to claude).")
+@pass_app
+def link(app, source_id, target_id, edge_type, weight, meta):
+    """Link SOURCE_ID and TARGET_ID in both directions."""
+    from memman import clock
+    from memman.errors import NotFoundError
+    from memman.intake import edge as check
+    from memman.scheduler.state import require_started
+    from memman.store.model import Edge
+    from memman.store.open import open_store, store_exists
+
+    edge_type = check.edge_type(edge_type)
+    weight = check.weight(weight)
+    metadata = check.with_author(check.metadata(meta))
+    check.endpoints(source_id, target_id)
+    require_started(app.datadir, "create edges")
+    if not store_exists(app.datadir, app.settings, app.store):
+        raise NotFoundError(f"insight '{source_id}' not found")
+    backend = open_store(app.datadir, app.settings, app.store)
+    try:
+        with backend.transaction():
+            for insight_id in (source_id, target_id):
+                if backend.get_insight(insight_id) is None:
+                    raise NotFoundError(f"insight '{insight_id}' not found")
+            now = clock.iso()
+            stored = []  # weight written per direction (a heavier existing one is kept)
+            for a, b in ((source_id, target_id), (target_id, source_id)):
+                previous = backend.link_edge(Edge(a, b, edge_type, weight, metadata, now))
+                stored.append(max(weight, previous if previous is not None else weight))
+            backend.log_op("link", source_id,
+                           f"{source_id} <-> {target_id} ({edge_type}, weight {stored[0]:g})")
+    finally:
+        backend.close()
+    out = {"status": "linked", "source_id": source_id, "target_id": target_id,
+           "edge_type": edge_type, "weight": stored[0], "metadata": metadata}
+    if max(stored) > weight:
+        out["warning"] = (f"an existing {edge_type} edge had a higher weight "
+                          f"({max(stored):g} > {weight:g}); the higher weight was kept")
+    emit(out)
+
+
+@graph.command("related")
+@click.argument("insight_id")
+@click.option("--edge", "edge_type", help="Follow only this edge type.")
+@click.option("--depth", default=2, show_default=True, type=int, help="Hops, 1 to 5.")
+@pass_app
+def related(app, insight_id, edge_type, depth):
+    """Memories linked to INSIGHT_ID within DEPTH hops, nearest first."""
+    from memman.errors import MemmanError, NotFoundError
+    from memman.intake import edge as check
+    from memman.store.open import open_store, store_exists
+
+    if edge_type is not None:
+        check.edge_type(edge_type)
+    if not 1 <= depth <= MAX_DEPTH:
+        raise MemmanError(f"depth must be between 1 and {MAX_DEPTH}, got {depth}")
+    if not store_exists(app.datadir, app.settings, app.store):
+        raise NotFoundError(f"insight '{insight_id}' not found")
+    backend = open_store(app.datadir, app.settings, app.store)
+    try:
+        if backend.get_insight(insight_id) is None:
+            raise NotFoundError(f"insight '{insight_id}' not found")
+        found = backend.related(insight_id, edge_type, depth, RELATED_LIMIT)
+    finally:
+        backend.close()
+    emit([{"id": insight.id, "content": insight.content, "category": insight.category,
+           "importance": insight.importance, "depth": hops, "via_edge_type": via}
+          for insight, hops, via in found])

@@ -1,0 +1,48 @@
+"""What kind of answer a query wants, and how recall weighs things for each kind.
+
+WHY follows causal links, WHEN follows time, ENTITY follows shared entities and
+similar memories, GENERAL weighs everything evenly.
+"""
+import re
+
+INTENTS = ("WHY", "WHEN", "ENTITY", "GENERAL")
+
+_CUES = {
+    "WHY": r"\b(why|reasons?|because|causes?|caused|motivations?|rationale|how come|"
+           r"what made|what led)\b",
+    "WHEN": r"\b(when|time|date|dates|before|after|during|timeline|history|sequence|"
+            r"what year|which year|what day|what month|how long ago|since when|first|last)\b",
+    "ENTITY": r"\b(what is|what's|who is|who's|who are|tell me about|describe|about|"
+              r"what does)\b",
+}
+_COMPILED: dict[str, re.Pattern] = {}
+
+# Edge-type weights for the graph walk.
+EDGE_WEIGHTS = {
+    "WHY": {"causal": 0.70, "temporal": 0.20, "entity": 0.05, "semantic": 0.05},
+    "WHEN": {"causal": 0.15, "temporal": 0.65, "entity": 0.10, "semantic": 0.10},
+    "ENTITY": {"causal": 0.10, "temporal": 0.05, "entity": 0.55, "semantic": 0.30},
+    "GENERAL": {"causal": 0.25, "temporal": 0.25, "entity": 0.25, "semantic": 0.25},
+}
+
+HINTS = {
+    "WHY": "Causal question: follow the chain of reasons in meta.order (cause before effect).",
+    "WHEN": "Time question: meta.order lists these memories oldest first; check dates.",
+    "ENTITY": "Entity question: combine what these memories say about it.",
+    "GENERAL": "Synthesize from the most relevant memories; verify anything that may have "
+               "changed.",
+}
+
+
+def detect(query: str) -> str:
+    """The intent with the most cue matches; ties and no cues give GENERAL."""
+    text = query.lower()
+    counts = {}
+    for intent, pattern in _CUES.items():
+        compiled = _COMPILED.get(intent)
+        if compiled is None:
+            compiled = _COMPILED[intent] = re.compile(pattern)
+        counts[intent] = len(compiled.findall(text))
+    best = max(counts.values())
+    winners = [i for i, n in counts.items() if n == best]
+    return winners[0] if best > 0 and len(winners) == 1 else "GENERAL"
