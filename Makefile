@@ -24,8 +24,14 @@ unit: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/python -m pytest e2e
 
-bench: $(STAMP)  ## latency benchmarks (numbers, not pass/fail)
+LOCOMO_DATA ?= ../shared/data/locomo-dev
+
+bench: $(STAMP)  ## latency, throughput and recall-quality benchmarks (numbers, not pass/fail)
 	$(BIN)/python bench/hotpath.py
+	$(BIN)/python bench/recall_latency.py
+	$(BIN)/python bench/drain.py
+	@if [ -d "$(LOCOMO_DATA)" ]; then $(BIN)/python bench/locomo.py --data "$(LOCOMO_DATA)"; \
+	else echo "bench: LoCoMo data not found at $(LOCOMO_DATA); set LOCOMO_DATA=DIR"; fi
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check src tests e2e bench

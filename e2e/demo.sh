@@ -15,9 +15,10 @@ run remember "The team chose PostgreSQL over MySQL because of JSONB support" --c
 run remember "Alice owns the billing service and reviews its migrations" --entities "Alice,billing"
 run remember "Run the test suite with make test before every push" --cat preference
 run remember "The staging API token is sk-proj-AbCdEfGhIjKlMnOpQrStUvWx0123 do not share"
+run remember "thanks, looks good!"   # chatter: the worker's quality gate will skip it
 run scheduler drain
-run recall --basic "why postgresql"
-run recall --basic "who owns billing"
-say "memman recall --basic staging token   # the secret was redacted before it was queued"
-"$MEMMAN" recall --basic "staging token" | grep -E '"content"'
+run recall "why did the team choose PostgreSQL" --limit 2
+run recall "who owns billing" --limit 1
+say "memman recall \"staging token\"   # the secret was redacted before it was queued"
+"$MEMMAN" recall "staging token" --limit 1 | grep -E '"content"'
 run status --text

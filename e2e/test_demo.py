@@ -10,7 +10,8 @@ def test_demo_script(memman_bin, env):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert '"processed": 4' in out
+    assert '"processed": 5' in out
+    assert '"skip_reason"' in out  # the chatter was gated out
     assert "PostgreSQL over MySQL" in out
     assert "Alice owns the billing service" in out
     assert "The staging API token is [REDACTED:openai_key] do not share" in out

@@ -86,3 +86,23 @@ def related(app, insight_id, edge_type, depth):
     emit([{"id": insight.id, "content": insight.content, "category": insight.category,
            "importance": insight.importance, "depth": hops, "via_edge_type": via}
           for insight, hops, via in found])
+
+
+@graph.command("rebuild")
+@click.option("--dry-run", is_flag=True, help="Only count the memories that would be rebuilt.")
+@click.option("--stale-only", is_flag=True,
+              help="Only memories stamped by other prompts or another model.")
+@pass_app
+def rebuild(app, dry_run, stale_only):
+    """Re-enrich, re-embed and relink the store's memories (progress on stderr)."""
+    from memman.errors import NotFoundError
+    from memman.scheduler.state import require_started
+    from memman.store.open import store_exists
+    from memman.worker.rebuild import rebuild as run_rebuild
+
+    if not dry_run:
+        require_started(app.datadir, "rebuild")
+    if not store_exists(app.datadir, app.settings, app.store):
+        raise NotFoundError(f"store '{app.store}' does not exist")
+    emit(run_rebuild(app.datadir, app.settings, app.store, stale_only=stale_only,
+                     dry_run=dry_run, progress=True))

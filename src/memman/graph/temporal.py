@@ -10,7 +10,9 @@ MIN_PROXIMITY_WEIGHT = 0.10
 def temporal_edges(backend, insight: Insight, exclude: set[str]) -> list[Edge]:
     skip = exclude | {insight.id}
     edges: list[Edge] = []
-    previous = backend.latest_with_source(insight.source, skip)
+    # The predecessor is the newest earlier memory from the same source, so imports
+    # with old timestamps and rebuilds of old memories link into the right place.
+    previous = backend.latest_with_source(insight.source, skip, insight.created_at)
     backbone = set()
     if previous is not None:
         backbone.add(previous.id)
@@ -19,8 +21,10 @@ def temporal_edges(backend, insight: Insight, exclude: set[str]) -> list[Edge]:
         edges.append(Edge(insight.id, previous.id, "temporal", 1.0,
                           {"sub_type": "backbone", "direction": "succeeds"}))
     created = clock.parse_iso(insight.created_at)
-    since = clock.iso(created - TEMPORAL_WINDOW_HOURS * 3600)
-    near = backend.created_since(since, MAX_PROXIMITY_EDGES + len(backbone), skip)
+    window = TEMPORAL_WINDOW_HOURS * 3600
+    near = backend.closest_in_time(insight.created_at, clock.iso(created - window),
+                                   clock.iso(created + window),
+                                   MAX_PROXIMITY_EDGES + len(backbone), skip)
     added = 0
     for other in near:
         if other.id in backbone or added >= MAX_PROXIMITY_EDGES:

@@ -89,6 +89,10 @@ class Backend:
         """(id, float32 blob) of every active memory that has a vector."""
         raise NotImplementedError
 
+    def active_vectors_for(self, insight_ids: list[str]) -> list[tuple[str, bytes]]:
+        """(id, blob) for those of ``insight_ids`` that are active and have a vector."""
+        raise NotImplementedError
+
     def vector_sizes(self) -> dict[int, int]:
         """Byte length of stored vectors -> how many active memories have that size."""
         raise NotImplementedError
@@ -100,11 +104,14 @@ class Backend:
     def ids_without_vectors(self, limit: int) -> list[str]:
         raise NotImplementedError
 
-    def latest_with_source(self, source: str, exclude: set[str]) -> Insight | None:
+    def latest_with_source(self, source: str, exclude: set[str],
+                           before: str) -> Insight | None:
+        """The newest active memory from ``source`` created at or before ``before``."""
         raise NotImplementedError
 
-    def created_since(self, since: str, limit: int, exclude: set[str]) -> list[Insight]:
-        """Newest first, active, created at or after ``since``."""
+    def closest_in_time(self, center: str, start: str, end: str, limit: int,
+                        exclude: set[str]) -> list[Insight]:
+        """Active memories created in [start, end], closest to ``center`` first."""
         raise NotImplementedError
 
     def newest(self, limit: int, exclude: set[str]) -> list[Insight]:

@@ -230,6 +230,14 @@ class SQLiteBackend(Backend):
             "SELECT id, embedding FROM insights WHERE deleted_at IS NULL "
             "AND embedding IS NOT NULL ORDER BY seq")]
 
+    def active_vectors_for(self, insight_ids):
+        ids = list(insight_ids)
+        if not ids:
+            return []
+        return [(r[0], r[1]) for r in self.conn.execute(
+            "SELECT id, embedding FROM insights WHERE deleted_at IS NULL AND embedding IS NOT "
+            f"NULL AND id IN ({', '.join('?' * len(ids))})", ids)]
+
     def vector_sizes(self):
         return {r[0]: r[1] for r in self.conn.execute(
             "SELECT length(embedding), count(*) FROM insights WHERE deleted_at IS NULL "
@@ -245,16 +253,19 @@ class SQLiteBackend(Backend):
             "SELECT id FROM insights WHERE deleted_at IS NULL AND embedding IS NULL "
             "ORDER BY seq LIMIT ?", (limit,))]
 
-    def latest_with_source(self, source, exclude):
+    def latest_with_source(self, source, exclude, before):
         clause, args = self._exclusion(exclude)
-        found = self._select(f"deleted_at IS NULL AND source = ?{clause}", [source, *args],
+        found = self._select(f"deleted_at IS NULL AND source = ? AND created_at <= ?{clause}",
+                             [source, before, *args],
                              "ORDER BY created_at DESC, seq DESC LIMIT 1")
         return found[0] if found else None
 
-    def created_since(self, since, limit, exclude):
+    def closest_in_time(self, center, start, end, limit, exclude):
         clause, args = self._exclusion(exclude)
-        return self._select(f"deleted_at IS NULL AND created_at >= ?{clause}",
-                            [since, *args, limit], "ORDER BY created_at DESC, seq DESC LIMIT ?")
+        return self._select(
+            f"deleted_at IS NULL AND created_at >= ? AND created_at <= ?{clause}",
+            [start, end, *args, center, limit],
+            "ORDER BY abs(julianday(created_at) - julianday(?)), seq DESC LIMIT ?")
 
     def newest(self, limit, exclude):
         clause, args = self._exclusion(exclude)
