@@ -31,6 +31,15 @@ def prepare_content(raw: str) -> tuple[str, list[str], list[str]]:
     return redacted, kinds, quality_warnings(redacted)
 
 
+def validated_hints(category, importance, source, entities) -> dict:
+    from memman.intake import validate
+
+    return dict(category=validate.category(category),
+                importance=validate.importance(importance),
+                source=validate.source(source),
+                entities=validate.entities(entities))
+
+
 def _has_words_outside_markers(text: str) -> bool:
     import re
 
@@ -48,17 +57,11 @@ def _has_words_outside_markers(text: str) -> bool:
 @pass_app
 def remember(app, text, category, importance, source, entities, no_reconcile):
     """Queue TEXT to be remembered (use '-' to read it from stdin)."""
-    from memman.intake import validate
     from memman.queue.db import open_queue
     from memman.scheduler.state import require_started
 
     content, kinds, warnings = prepare_content(read_text(text))
-    hints = dict(
-        category=validate.category(category),
-        importance=validate.importance(importance),
-        source=validate.source(source),
-        entities=validate.entities(entities),
-    )
+    hints = validated_hints(category, importance, source, entities)
     store = app.store
     require_started(app.datadir, "write")
     queue = open_queue(app.datadir)

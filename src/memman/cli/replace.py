@@ -2,7 +2,7 @@
 import click
 
 from memman.cli.context import emit, pass_app
-from memman.cli.remember import prepare_content, read_text
+from memman.cli.remember import prepare_content, read_text, validated_hints
 
 
 @click.command()
@@ -18,18 +18,12 @@ from memman.cli.remember import prepare_content, read_text
 def replace(app, insight_id, text, category, importance, source, entities, reconcile):
     """Replace memory ID with TEXT (applied by the worker on its next drain)."""
     from memman.errors import NotFoundError
-    from memman.intake import validate
     from memman.queue.db import open_queue
     from memman.scheduler.state import require_started
     from memman.store.open import open_store
 
     content, kinds, warnings = prepare_content(read_text(text))
-    hints = dict(
-        category=validate.category(category),
-        importance=validate.importance(importance),
-        source=validate.source(source),
-        entities=validate.entities(entities),
-    )
+    hints = validated_hints(category, importance, source, entities)
     store = app.store
     require_started(app.datadir, "write")
     try:

@@ -55,6 +55,8 @@ def heuristic_edges(insight: Insight, pool: list[Insight]) -> list[Edge]:
     for clause in find_causal_clauses(insight.content):
         cause, effect = content_tokens(clause.cause), content_tokens(clause.effect)
         for other in pool:
+            if other.id == insight.id:
+                continue
             tokens = content_tokens(other.content)
             # The other memory states the cause: it explains the new one.
             if overlap(cause, tokens) >= HEURISTIC_MIN_OVERLAP:

@@ -371,6 +371,15 @@ def _redact_private(text: str) -> str | None:
     return "".join(out)
 
 
+def strip_markers(text: str) -> str:
+    """``text`` without its ``[REDACTED:kind]`` markers (for entity and keyword rules)."""
+    if "[REDACTED:" not in text:
+        return text
+    import re
+
+    return re.sub(r"\[REDACTED:[a-z_]+\]", " ", text)
+
+
 def redact(text: str) -> tuple[str, list[str]]:
     """Redact credentials in ``text`` before it is enqueued.
 

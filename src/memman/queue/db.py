@@ -42,17 +42,23 @@ def row_dict(row: sqlite3.Row, *, full: bool = False) -> dict:
         out["available_at"] = row["available_at"]
         out["worker_pid"] = row["worker_pid"]
         out["redactions"] = json.loads(row["redactions"]) if row["redactions"] else []
-        out["hints"] = {
-            "category": row["hint_cat"],
-            "importance": row["hint_imp"],
-            "source": row["hint_source"],
-            "entities": json.loads(row["hint_entities"]) if row["hint_entities"] else None,
-            "replaced_id": row["hint_replaced_id"],
-            "no_reconcile": bool(row["hint_no_reconcile"]),
-            "created_at": _optional(row, "hint_created_at"),
-            "id": _optional(row, "hint_id"),
-        }
+        out["hints"] = hints_of(row)
     return out
+
+
+def hints_of(row) -> dict:
+    """The caller's hints stored on a queue row (None where not given)."""
+    return {
+        "category": row["hint_cat"],
+        "importance": row["hint_imp"],
+        "source": row["hint_source"],
+        "entities": json.loads(row["hint_entities"]) if row["hint_entities"] else None,
+        "replaced_id": row["hint_replaced_id"],
+        "no_reconcile": bool(row["hint_no_reconcile"]),
+        # import hints (queue migration m003; absent from rows of older queues)
+        "created_at": _optional(row, "hint_created_at"),
+        "id": _optional(row, "hint_id"),
+    }
 
 
 def _optional(row, key):

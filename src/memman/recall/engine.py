@@ -121,42 +121,68 @@ def rrf(lists: dict[str, list[str]], weights: dict[str, float]) -> dict[str, flo
     return fused
 
 
+# experiment switches
+KW_MODE = "max_cov"      # bm25 | max_cov | max_idfcov
+SIM_MODE = "raw"         # raw | top
+ENTITY_IDF = False
+GRAPH_MODE = "relevance"  # old | relevance
+SOURCES = 10
+
+
 def spread(backend, seeds: dict[str, float], intent: str) -> dict[str, float]:
-    """Best-path activation over the graph from ``seeds`` (normalised anchor scores)."""
+    """Activation each memory receives from the others, best path."""
     weights = EDGE_WEIGHTS[intent]
-    best = dict(seeds)
-    frontier = dict(sorted(seeds.items(), key=lambda kv: -kv[1])[:BEAM])
-    for _ in range(DEPTH):
-        if not frontier or len(best) >= MAX_VISITED:
+    best: dict[str, float] = {}
+    frontier = {i: (v, i) for i, v in sorted(seeds.items(), key=lambda kv: -kv[1])[:SOURCES]}
+    visited = set(frontier)
+    for hop in range(DEPTH):
+        if not frontier or len(visited) >= MAX_VISITED:
             break
-        reached: dict[str, float] = {}
+        reached: dict[str, tuple[float, str]] = {}
         for src, dst, edge_type, weight in backend.edges_from(list(frontier)):
-            value = frontier[src] * weights.get(edge_type, 0.0) * min(weight, 1.0) * DECAY
-            if value > best.get(dst, 0.0) and value > reached.get(dst, 0.0):
-                reached[dst] = value
-        for dst, value in reached.items():
+            value, origin = frontier[src]
+            if dst == origin:
+                continue
+            value = value * weights.get(edge_type, 0.0) * min(weight, 1.0) * (DECAY ** hop)
+            if value > best.get(dst, 0.0) and value > reached.get(dst, (0.0, ""))[0]:
+                reached[dst] = (value, origin)
+        for dst, (value, _) in reached.items():
             best[dst] = value
-        frontier = dict(sorted(reached.items(), key=lambda kv: -kv[1])[:BEAM])
+        visited |= set(reached)
+        frontier = dict(sorted(((d, vo) for d, vo in reached.items() if d not in seeds or True),
+                               key=lambda kv: -kv[1][0])[:BEAM])
     return best
 
 
-def keyword_coverage(terms: list[str], insight) -> float:
+def keyword_coverage(terms: list[str], insight, idf=None) -> float:
     if not terms:
         return 0.0
     from memman.rules.stem import stem
     from memman.textutil import words
 
     have = {stem(w) for w in words(insight.content + " " + " ".join(insight.entities or []))}
+    if idf:
+        total = sum(idf.values()) or 1.0
+        return sum(idf[t] for t in terms if stem(t) in have) / total
     return sum(1 for t in terms if stem(t) in have) / len(terms)
 
 
-def entity_match(entities: list[str], insight) -> float:
+def entity_match(entities: list[str], insight, idf=None) -> float:
     if not entities:
         return 0.0
     mine = {e.lower() for e in insight.entities or []}
     text = insight.content.lower()
+    if idf is not None:
+        return sum(idf[e] for e in entities if e.lower() in mine or e.lower() in text) / len(entities)
     hits = sum(1 for e in entities if e.lower() in mine or e.lower() in text)
     return hits / len(entities)
+
+
+def _idf(df: int, n: int) -> float:
+    import math
+    if n <= 1:
+        return 1.0
+    return max(0.0, math.log((n + 1) / (df + 1)) / math.log(n + 1))
 
 
 def run(backend, store_dir, settings, cache_dir, query: str, *, limit: int = 10,
@@ -181,49 +207,92 @@ def run(backend, store_dir, settings, cache_dir, query: str, *, limit: int = 10,
     vectors = VectorView(backend, store_dir, fingerprint, qvec)
     meta["vector_source"] = vectors.source
 
+    n_active = None
+    term_idf = ent_idf = None
+    if KW_MODE == "max_idfcov" or ENTITY_IDF:
+        n_active = backend.count_active()
+    if KW_MODE == "max_idfcov":
+        term_idf = {t: _idf(backend.term_doc_count(t), n_active) for t in terms}
+    list_weights = dict(LIST_WEIGHTS[intent])
+    if ENTITY_IDF and entities:
+        ent_idf = {e: _idf(backend.entity_count(e), n_active) for e in entities}
+        list_weights["entity"] *= sum(ent_idf.values()) / len(ent_idf)
+
     flt = {"category": category, "source": source}
     keyword = backend.recall_keyword(terms, ANCHOR_K, **flt)
     vector = vectors.top(backend, ANCHOR_K, **flt)
-    entity = backend.recall_entity(entities, ANCHOR_K, **flt)
+    entity = backend.recall_entity(entities, ANCHOR_K, **flt) if list_weights["entity"] else []
     recent = (backend.recall_recent(ANCHOR_K, **flt)
-              if LIST_WEIGHTS[intent]["recent"] else [])
+              if list_weights["recent"] else [])
     fused = rrf({"keyword": [i for i, _ in keyword], "vector": [i for i, _ in vector],
-                 "entity": [i for i, _ in entity], "recent": recent}, LIST_WEIGHTS[intent])
+                 "entity": [i for i, _ in entity], "recent": recent}, list_weights)
     meta["anchor_count"] = len(fused)
     via = _via(keyword, vector, entity, recent)
 
     top_rrf = max(fused.values(), default=0.0) or 1.0
     seeds = {i: v / top_rrf for i, v in fused.items()}
-    activation = spread(backend, seeds, intent)
-    meta["traversed"] = len(activation)
-
-    rows = {i.id: i for i in backend.get_insights(list(activation))
-            if (not category or i.category == category) and (not source or i.source == source)}
-    sims = vectors.similarity(backend, list(rows))
     bm25 = dict(keyword)
     top_bm25 = max(bm25.values(), default=0.0) or 1.0
-    graph_only = {i: activation[i] for i in rows if i not in seeds}
-    top_graph = max(graph_only.values(), default=0.0) or 1.0
     weights = SCORE_WEIGHTS[intent]
+    rows: dict = {}
+    sims: dict = {}
+    signals: dict = {}
+    direct: dict = {}
+
+    def load(ids):
+        got = {i.id: i for i in backend.get_insights(ids)
+               if (not category or i.category == category) and (not source or i.source == source)}
+        rows.update(got)
+        sims.update(vectors.similarity(backend, list(got)))
+        for insight_id, insight in got.items():
+            if KW_MODE == "bm25":
+                kw = bm25.get(insight_id, 0.0) / top_bm25
+            else:
+                kw = max(keyword_coverage(terms, insight, term_idf), bm25.get(insight_id, 0.0) / top_bm25)
+            signals[insight_id] = {
+                "keyword": round(kw, 4),
+                "entity": round(entity_match(entities, insight, ent_idf), 4),
+                "similarity": max(sims.get(insight_id, 0.0), 0.0),
+                "graph": 0.0,
+            }
+
+    load(list(fused))
+    top_sim = max((s["similarity"] for s in signals.values()), default=0.0) or 1.0
+    def rel(i):
+        s = signals[i]
+        sim = s["similarity"] / top_sim if SIM_MODE == "top" else s["similarity"]
+        return (weights["rrf"] * seeds.get(i, 0.0) + weights["keyword"] * s["keyword"]
+                + weights["entity"] * s["entity"] + weights["similarity"] * sim)
+    for i in rows:
+        direct[i] = rel(i)
+    if GRAPH_MODE == "old":
+        from memman.recall import engine_old
+        activation = engine_old.spread(backend, seeds, intent)
+        graph_only = {i: v for i, v in activation.items() if i not in seeds}
+        top_graph = max(graph_only.values(), default=0.0) or 1.0
+        graph = {i: v / top_graph for i, v in graph_only.items()}
+    else:
+        top_rel = max(direct.values(), default=0.0) or 1.0
+        graph = spread(backend, {i: v / top_rel for i, v in direct.items()}, intent)
+    load([i for i in graph if i not in rows])
+    for i in rows:
+        if i not in direct:
+            direct[i] = rel(i)
+    meta["traversed"] = len(rows)
     scored = []
     for insight_id, insight in rows.items():
-        signals = {
-            "keyword": round(max(keyword_coverage(terms, insight),
-                                 bm25.get(insight_id, 0.0) / top_bm25), 4),
-            "entity": round(entity_match(entities, insight), 4),
-            "similarity": round(max(sims.get(insight_id, 0.0), 0.0), 4),
-            "graph": round(graph_only.get(insight_id, 0.0) / top_graph, 4),
-        }
-        score = (weights["rrf"] * seeds.get(insight_id, 0.0)
-                 + sum(weights[name] * value for name, value in signals.items())
+        sig = signals[insight_id]
+        sig["graph"] = round(graph.get(insight_id, 0.0), 4)
+        sig["similarity"] = round(sig["similarity"], 4)
+        score = (direct[insight_id] + weights["graph"] * sig["graph"]
                  + IMPORTANCE_BONUS * min(insight.effective_importance, 1.0))
-        scored.append((score, insight.importance, insight_id, signals))
+        scored.append((score, insight.importance, insight_id, sig))
     scored.sort(key=lambda s: (-s[0], -s[1], s[2]))
     chosen = scored[:limit]
     results = []
-    for score, _, insight_id, signals in chosen:
+    for score, _, insight_id, sig in chosen:
         item = {"insight": rows[insight_id].to_dict(), "score": round(score, 4),
-                "intent": intent, "signals": signals,
+                "intent": intent, "signals": sig,
                 "via": via.get(insight_id, "graph")}
         results.append(item)
     meta.update({

@@ -78,7 +78,8 @@ class Backend:
         raise NotImplementedError
 
     def count_stale(self, prompt_version: str, model_id: str) -> int:
-        """Active memories produced under another prompt version or model."""
+        """Active memories produced under another prompt version or model, or never
+        stamped (written before the pipeline enriched them)."""
         raise NotImplementedError
 
     def has_any_rows(self) -> bool:

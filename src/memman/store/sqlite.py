@@ -219,8 +219,8 @@ class SQLiteBackend(Backend):
     def count_stale(self, prompt_version, model_id):
         return self.conn.execute(
             "SELECT count(*) FROM insights WHERE deleted_at IS NULL AND "
-            "((prompt_version IS NOT NULL AND prompt_version != ?) OR "
-            "(model_id IS NOT NULL AND model_id != ?))", (prompt_version, model_id)).fetchone()[0]
+            "(coalesce(prompt_version, '') != ? OR coalesce(model_id, '') != ?)",
+            (prompt_version, model_id)).fetchone()[0]
 
     def has_any_rows(self):
         return self.conn.execute("SELECT 1 FROM insights LIMIT 1").fetchone() is not None

@@ -54,8 +54,8 @@ def apply_plan(ctx, plan) -> list[dict]:
                 before = target.snapshot()
                 changes = {
                     "content": text, "queue_id": row["id"],
-                    "entities": merge(target.entities if decision.action == "UPDATE" else [],
-                                      fact.entities, enrichment.entities),
+                    "entities": _entities_after(decision.action, target, fact, enrichment,
+                                                hints),
                     "keywords": enrichment.keywords, "summary": enrichment.summary,
                     "semantic_facts": enrichment.semantic_facts,
                     "linked_at": now, "enriched_at": now,
@@ -118,7 +118,8 @@ def apply_plan(ctx, plan) -> list[dict]:
                      + entity.entity_edges(backend, insight, later)
                      + semantic.semantic_edges(insight.id, vector, index, ctx.threshold, later)
                      + _causal_edges(plan.causal[n] if n < len(plan.causal) else None, insight))
-            edges = [e for e in edges if e.source_id not in gone and e.target_id not in gone]
+            edges = [e for e in edges if e.source_id != e.target_id
+                     and e.source_id not in gone and e.target_id not in gone]
             for edge in edges:
                 backend.upsert_edge(edge)
             counts[insight.id] = _count(edges)
@@ -164,3 +165,11 @@ def merge(*lists) -> list[str]:
     from memman.worker.prepare import merge_entities
 
     return merge_entities(*lists)
+
+
+def _entities_after(action: str, target, fact, enrichment, hints) -> list[str]:
+    """A merge keeps what the target named; a replacement keeps the original's
+    entities unless the caller gave new ones with --entities."""
+    if action == "REPLACE" and hints["entities"] is not None:
+        return merge(hints["entities"], enrichment.entities)
+    return merge(target.entities, fact.entities, enrichment.entities)

@@ -4,10 +4,10 @@ Quality gate and extraction (LLM, or rules in zero-config mode), and with an LLM
 also enrichment and the embedding of each fact. Nothing here reads or writes the
 store, so several upcoming rows can be prepared while the current one is applied.
 """
-import json
 from dataclasses import dataclass, field
 
 from memman.constants import DEFAULT_CATEGORY, DEFAULT_IMPORTANCE
+from memman.queue.db import hints_of
 
 
 @dataclass
@@ -37,20 +37,6 @@ class Prepared:
     llm_calls: int = 0
 
 
-def hints_of(row) -> dict:
-    return {
-        "category": row["hint_cat"],
-        "importance": row["hint_imp"],
-        "source": row["hint_source"],
-        "entities": json.loads(row["hint_entities"]) if row["hint_entities"] else None,
-        "replaced_id": row["hint_replaced_id"],
-        "no_reconcile": bool(row["hint_no_reconcile"]),
-        # import hints (columns of queue migration m003; absent from older rows)
-        "created_at": row["hint_created_at"] if "hint_created_at" in row.keys() else None,
-        "id": row["hint_id"] if "hint_id" in row.keys() else None,
-    }
-
-
 def merge_entities(*lists) -> list[str]:
     out, seen = [], set()
     for items in lists:
@@ -63,12 +49,13 @@ def merge_entities(*lists) -> list[str]:
 
 
 def _literal_fact(text: str, hints: dict) -> Fact:
+    from memman.intake.redact import strip_markers
     from memman.rules.entities import extract_entities
 
     return Fact(text=text,
                 category=hints["category"] or DEFAULT_CATEGORY,
                 importance=hints["importance"] or DEFAULT_IMPORTANCE,
-                entities=merge_entities(hints["entities"], extract_entities(text)))
+                entities=merge_entities(hints["entities"], extract_entities(strip_markers(text))))
 
 
 def prepare(row, embedder, llm) -> Prepared:

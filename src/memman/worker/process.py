@@ -53,10 +53,13 @@ def heuristic_enrichment(ctx, text: str, entities: list[str]) -> Enrichment:
     from memman.rules.entities import extract_entities
     from memman.rules.keywords import keywords
 
+    from memman.intake.redact import strip_markers
+
+    plain = strip_markers(text)
     n_docs = ctx.backend.count_active()
     return Enrichment(
-        keywords=keywords(text, doc_freq=ctx.backend.term_doc_count, n_docs=n_docs),
-        entities=merge_entities(entities, extract_entities(text)),
+        keywords=keywords(plain, doc_freq=ctx.backend.term_doc_count, n_docs=n_docs),
+        entities=merge_entities(entities, extract_entities(plain)),
     )
 
 

@@ -137,9 +137,14 @@ def _relink(ctx, insight_id: str) -> None:
         elif pool:
             from memman.llm import tasks
 
-            links = tasks.infer_causal(ctx.llm, {"id": insight_id, "content": insight.content},
-                                       [{"id": p.id, "content": p.content} for p in pool])
-            edges += causal.llm_edges(links)
+            from memman.llm.client import LLMError
+
+            try:
+                links = tasks.infer_causal(ctx.llm, {"id": insight_id, "content": insight.content},
+                                           [{"id": p.id, "content": p.content} for p in pool])
+                edges += causal.llm_edges(links)
+            except LLMError:
+                pass  # its temporal, entity and semantic edges still go in
         for edge in edges:
             ctx.backend.upsert_edge(edge)
         ctx.backend.update_insight(insight_id, {"linked_at": clock.iso(),
