@@ -47,13 +47,21 @@ def smart_recall(app, text, *, limit, category, source, intent, expand) -> dict:
     if not store_exists(app.datadir, app.settings, app.store):
         return {"results": [], "meta": {"intent": intent or "GENERAL", "anchor_count": 0,
                                         "traversed": 0, "sparse": True, "store_exists": False}}
+    from memman.recall import rerank
     from memman.recall.engine import run
 
     backend = open_store(app.datadir, app.settings, app.store)
     try:
+        use_rerank = rerank.enabled(app.settings, app.store)
         out = run(backend, app.datadir.store_dir(app.store), app.settings,
-                  app.datadir.root / "cache", text, limit=limit, category=category,
-                  source=source, intent=intent, expand=expand)
+                  app.datadir.root / "cache", text,
+                  limit=max(limit, rerank.SHORTLIST) if use_rerank else limit,
+                  category=category, source=source, intent=intent, expand=expand)
+        if use_rerank:
+            results = rerank.apply(app.settings, app.store, text, out["results"], out["meta"])
+            out["results"] = results[:limit]
+            kept = {r["insight"]["id"] for r in out["results"]}
+            out["meta"]["order"] = [i for i in out["meta"].get("order", []) if i in kept]
         if not backend.readonly:
             from memman.intake.redact import redact
 
