@@ -295,7 +295,8 @@ def test_is_secret_false(name):
 def test_keys_marked_secret_are_exactly_the_credentials():
     secret = {n for n, k in KEYS.items() if k.secret}
     assert secret == {"MEMMAN_LLM_API_KEY", "MEMMAN_OPENROUTER_API_KEY", "MEMMAN_VOYAGE_API_KEY",
-                      "MEMMAN_OPENAI_EMBED_API_KEY", "MEMMAN_DEFAULT_POSTGRES_DSN"}
+                      "MEMMAN_OPENAI_EMBED_API_KEY", "MEMMAN_DEFAULT_POSTGRES_DSN",
+                      "MEMMAN_RERANK_API_KEY"}
 
 
 # -- mask ------------------------------------------------------------------------------
