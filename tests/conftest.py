@@ -19,6 +19,10 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     root = tmp_path / "memman"
     monkeypatch.setenv("MEMMAN_DATA_DIR", str(root))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    # Never reach a developer's real user manager or launchd from a test.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / ".config"))
+    monkeypatch.setenv("MEMMAN_SYSTEMCTL", "/bin/true")
+    monkeypatch.setenv("MEMMAN_LAUNCHCTL", "/bin/true")
     clock.reset()
     yield root
     clock.reset()

@@ -37,12 +37,30 @@ def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
             os.chmod(path, 0o600)
             # Must precede the first write of the header (switching to WAL is one).
             conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            conn.execute("PRAGMA journal_mode=WAL")
+        _ensure_wal(conn, timeout)
     conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.row_factory = sqlite3.Row
     return conn
+
+
+def _ensure_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """Switch to WAL once per database. Processes racing to create the same file can
+    get "database is locked" from the switch without SQLite's busy wait, so retry
+    until another process has switched it or the busy timeout runs out."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
 
 
 @contextmanager

@@ -22,6 +22,11 @@ COMMANDS = {
     "graph": "memman.cli.graph:graph",
     "export": "memman.cli.export:export",
     "import": "memman.cli.import_:import_",
+    "prime": "memman.cli.prime:prime",
+    "guide": "memman.cli.prime:guide",
+    "hook": "memman.cli.hook:hook",
+    "install": "memman.cli.install:install",
+    "uninstall": "memman.cli.install:uninstall",
 }
 
 

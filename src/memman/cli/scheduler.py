@@ -13,9 +13,9 @@ def scheduler():
 @click.option("--text", "as_text", is_flag=True, help="Human-readable output.")
 @pass_app
 def status(app, as_text):
-    """Show the scheduler state and the last worker run."""
+    """Show the scheduler state, the installed timer and the last worker run."""
     from memman.queue.db import open_queue
-    from memman.scheduler import state
+    from memman.scheduler import state, units
 
     queue = open_queue(app.datadir, create=False)
     last = None
@@ -26,32 +26,73 @@ def status(app, as_text):
             queue.close()
     out = {"state": state.read(app.datadir), "state_file": str(app.datadir.scheduler_state),
            "last_run": last}
+    out.update(units.status(app.datadir))
     if as_text:
         click.echo(f"state: {out['state']}")
         from memman import clock
 
         click.echo("last run: " + (clock.iso(last["started_at"])[:19] + "Z" if last else "never"))
+        if out["kind"] is None:
+            click.echo(f"kind: none ({out['kind_error']})")
+        else:
+            where = "installed" if out["installed"] else "not installed"
+            click.echo(f"kind: {out['kind']} ({where})")
+        for path in out["unit_paths"]:
+            click.echo(f"unit: {path}")
+        if out.get("interval_seconds") is not None:
+            click.echo(f"interval: {out['interval_seconds']} s")
+        if out.get("active") is not None:
+            click.echo(f"active: {'yes' if out['active'] else 'no'}")
+        if out.get("next_run"):
+            click.echo(f"next run: {out['next_run']}")
+        for key in ("warning", "systemctl_error"):
+            if out.get(key):
+                click.echo(f"{key.replace('_', ' ')}: {out[key]}")
+        for name, path in out["log_paths"].items():
+            stamp = out["log_mtimes"][name]
+            click.echo(f"log {name}: {path}" + (f" (modified {stamp})" if stamp else " (none yet)"))
         return
     emit(out)
 
 
+def _report_unit(result, out: dict) -> None:
+    """Fold what start/stop did to the timer into ``out``; warnings also go to stderr."""
+    if not result:
+        return
+    out["unit"] = {k: result[k] for k in ("kind", "action", "ok") if k in result}
+    if result.get("warnings"):
+        out["warnings"] = result["warnings"]
+        for warning in result["warnings"]:
+            click.echo(f"Warning: {warning}", err=True)
+
+
+def _unit_text(out: dict) -> str:
+    unit = out.get("unit")
+    if not unit or not unit.get("ok"):
+        return ""
+    return f" ({unit['kind']} timer {unit['action']})"
+
+
 def _flip(app, new_state, as_text):
-    from memman.scheduler import state
+    from memman.scheduler import state, units
 
     state.write(app.datadir, new_state)
+    out = {"state": new_state}
+    _report_unit(units.apply_state(app.datadir, new_state), out)
     if as_text:
-        click.echo(f"scheduler {new_state}")
+        click.echo(f"scheduler {new_state}" + _unit_text(out))
     else:
-        emit({"state": new_state})
+        emit(out)
 
 
 @scheduler.command("start")
 @click.option("--text", "as_text", is_flag=True)
 @pass_app
 def start(app, as_text):
-    """Allow writes and drains; park week-old untried rows as stale."""
+    """Allow writes and drains (and enable the installed timer); park week-old
+    untried rows as stale."""
     from memman.queue.db import open_queue
-    from memman.scheduler import state
+    from memman.scheduler import state, units
 
     state.write(app.datadir, "started")
     queue = open_queue(app.datadir)
@@ -59,18 +100,77 @@ def start(app, as_text):
         parked = queue.park_stale()
     finally:
         queue.close()
+    out = {"state": "started", "marked_stale": parked}
+    _report_unit(units.apply_state(app.datadir, "started"), out)
     if as_text:
-        click.echo("scheduler started" + (f" ({parked} stale rows parked)" if parked else ""))
+        click.echo("scheduler started" + (f" ({parked} stale rows parked)" if parked else "")
+                   + _unit_text(out))
     else:
-        emit({"state": "started", "marked_stale": parked})
+        emit(out)
 
 
 @scheduler.command("stop")
 @click.option("--text", "as_text", is_flag=True)
 @pass_app
 def stop(app, as_text):
-    """Refuse writes and stop draining (queued rows are kept)."""
+    """Refuse writes and stop draining (queued rows are kept; the installed timer is
+    disabled)."""
     _flip(app, "stopped", as_text)
+
+
+@scheduler.command("install")
+@click.option("--interval", default=60, show_default=True, type=click.IntRange(0, 86400),
+              help="Seconds between drains (at least 60 for systemd and launchd).")
+@pass_app
+def install_cmd(app, interval):
+    """Install and enable the OS timer that drains the queue (systemd user units,
+    a launchd agent, or, in serve mode, record the interval). Ends 'started'."""
+    from memman.scheduler import units
+
+    out = units.install(app.datadir, interval)
+    for hint in out.get("hints", []):
+        click.echo(f"Hint: {hint}", err=True)
+    emit(out)
+
+
+@scheduler.command("uninstall")
+@pass_app
+def uninstall_cmd(app):
+    """Disable and remove the timer units. Keeps scheduler.state, the env file and
+    every memory."""
+    from memman.scheduler import units
+
+    out = units.uninstall(app.datadir)
+    for warning in out.get("warnings", []):
+        click.echo(f"Warning: {warning}", err=True)
+    emit(out)
+
+
+@scheduler.command("trigger")
+@pass_app
+def trigger_cmd(app):
+    """Start a drain now through the service manager (not in serve mode)."""
+    from memman.scheduler import units
+
+    emit(units.trigger(app.datadir))
+
+
+@scheduler.command("interval")
+@click.option("--seconds", type=click.IntRange(0, 86400),
+              help="New interval (at least 60 for systemd and launchd; serve: 0 = continuous).")
+@pass_app
+def interval_cmd(app, seconds):
+    """Show the drain interval, or rewrite the timer with a new one (a stopped
+    scheduler stays stopped)."""
+    from memman.scheduler import units
+
+    if seconds is None:
+        emit(units.get_interval(app.datadir))
+        return
+    out = units.set_interval(app.datadir, seconds)
+    for hint in out.get("hints", []):
+        click.echo(f"Hint: {hint}", err=True)
+    emit(out)
 
 
 @scheduler.command("drain")

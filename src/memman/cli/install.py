@@ -1,0 +1,224 @@
+"""``memman install`` / ``memman uninstall``: wire memman into agent hosts.
+
+Without ``--target`` both commands act on every host whose module is available in this
+build and whose ``detect`` finds it; a module that cannot be imported yet is listed
+under ``skipped``. Install first checks every chosen host (``preflight``, when the
+module has one) so a refusal (an unparseable settings file, say) changes nothing.
+
+Configuration comes from flags (validated, written to the env file) and, only when
+stdin is a terminal and ``--no-wizard`` is absent, from a short wizard with masked key
+input. Skipping every question keeps the zero-config install: the built-in embedder
+and the heuristic worker, no keys needed. Output is one JSON document.
+"""
+import sys
+from pathlib import Path
+
+import click
+
+from memman.cli.context import emit, pass_app
+from memman.integrations import TARGETS
+
+# embedding provider -> the key the wizard asks for (None: no key needed)
+EMBED_KEYS = {
+    "builtin": None,
+    "voyage": "MEMMAN_VOYAGE_API_KEY",
+    "openai": "MEMMAN_OPENAI_EMBED_API_KEY",
+    "openrouter": "MEMMAN_OPENROUTER_API_KEY",
+    "ollama": None,
+}
+WIZARD_ATTEMPTS = 3
+
+
+def _stdin_is_tty() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _load(name: str, explicit: bool, skipped: list):
+    """The module for ``name``; None (noted in ``skipped``) when it is not available and
+    the target was not asked for explicitly."""
+    from memman.integrations import module_for
+
+    if explicit:
+        return module_for(name)
+    try:
+        return module_for(name)
+    except Exception as exc:  # not written yet, or broken: not this command's business
+        skipped.append({"target": name, "reason": str(exc)})
+        return None
+
+
+def _choose(targets: tuple, ctx_factory, skipped: list) -> list:
+    chosen = []
+    for name in (targets or tuple(TARGETS)):
+        module = _load(name, bool(targets), skipped)
+        if module is None:
+            continue
+        if not targets:
+            try:
+                found = module.detect(ctx_factory())
+            except Exception as exc:
+                skipped.append({"target": name, "reason": f"detection failed: {exc}"})
+                continue
+            if not found:
+                skipped.append({"target": name, "reason": "not detected on this machine"})
+                continue
+        chosen.append((name, module))
+    return chosen
+
+
+def _flag_changes(llm_endpoint, embed_provider, backend, pg_dsn) -> dict:
+    from memman.config.keys import validate
+    from memman.errors import MemmanError
+
+    if backend is not None and backend.strip().lower() == "postgres":
+        raise MemmanError("the Postgres backend is not available yet in this memman build; "
+                          "install with the default SQLite backend (--backend sqlite)")
+    changes = {}
+    for key, value in (("MEMMAN_LLM_ENDPOINT", llm_endpoint),
+                       ("MEMMAN_EMBED_PROVIDER", embed_provider),
+                       ("MEMMAN_DEFAULT_BACKEND", backend),
+                       ("MEMMAN_DEFAULT_POSTGRES_DSN", pg_dsn)):
+        if value is not None:
+            changes[key] = validate(key, value.strip())
+    return changes
+
+
+def _ask(question: str, key: str, *, secret: bool = False) -> str | None:
+    """Prompt (on stderr) until the answer validates; '' or too many bad answers: None."""
+    from memman.config.keys import validate
+    from memman.errors import MemmanError
+
+    for _ in range(WIZARD_ATTEMPTS):
+        answer = click.prompt(question, default="", show_default=False, hide_input=secret,
+                              err=True).strip()
+        if not answer:
+            return None
+        try:
+            return validate(key, answer)
+        except MemmanError as exc:
+            click.echo(f"  {exc}", err=True)
+    click.echo(f"  skipped {key}", err=True)
+    return None
+
+
+def wizard(settings) -> dict:
+    """Ask for the LLM endpoint and key and the embedding provider and key."""
+    from memman.config.keys import EMBED_PROVIDERS, mask
+
+    def current(key):
+        value = settings.values.get(key)
+        return f" [now {mask(key, value)}]" if value else ""
+
+    click.echo("memman setup. Press Enter to skip a question: with everything skipped memman "
+               "runs in zero-config mode (built-in embedder, rule-based worker, no keys).",
+               err=True)
+    changes = {}
+    endpoint = _ask("LLM endpoint (OpenAI-compatible base URL, or 'none')"
+                    + current("MEMMAN_LLM_ENDPOINT"), "MEMMAN_LLM_ENDPOINT")
+    if endpoint:
+        changes["MEMMAN_LLM_ENDPOINT"] = endpoint
+    if (endpoint or settings.get("MEMMAN_LLM_ENDPOINT")) != "none":
+        key = _ask("LLM API key (input hidden)" + current("MEMMAN_LLM_API_KEY"),
+                   "MEMMAN_LLM_API_KEY", secret=True)
+        if key:
+            changes["MEMMAN_LLM_API_KEY"] = key
+    provider = _ask(f"Embedding provider ({', '.join(EMBED_PROVIDERS)})"
+                    + current("MEMMAN_EMBED_PROVIDER"), "MEMMAN_EMBED_PROVIDER")
+    if provider:
+        changes["MEMMAN_EMBED_PROVIDER"] = provider
+    key_name = EMBED_KEYS.get(provider or settings.get("MEMMAN_EMBED_PROVIDER") or "builtin")
+    if key_name:
+        key = _ask(f"{key_name} (input hidden)" + current(key_name), key_name, secret=True)
+        if key:
+            changes[key_name] = key
+    return changes
+
+
+def _context_factory(app):
+    from memman.integrations import InstallContext, memman_executable
+
+    home = Path.home()
+    data_dir = app.datadir.root
+    memman_bin = memman_executable()
+    return lambda: InstallContext(home=home, data_dir=data_dir, memman_bin=memman_bin)
+
+
+def _entry(name: str, result, ctx) -> dict:
+    entry = {"target": name}
+    if isinstance(result, dict):
+        entry.update({k: v for k, v in result.items() if k != "target"})
+    entry["changes"] = list(entry.get("changes") or ctx.changes)
+    return entry
+
+
+@click.command()
+@click.option("--target", "targets", multiple=True, type=click.Choice(list(TARGETS)),
+              help="Host to install into (repeatable; default: every detected host).")
+@click.option("--no-wizard", is_flag=True, help="Never prompt, even on a terminal.")
+@click.option("--llm-endpoint", metavar="URL",
+              help="OpenAI-compatible base URL for the worker's LLM, or 'none'.")
+@click.option("--embed-provider", metavar="P",
+              help="Embedder for new stores: builtin, voyage, openai, openrouter or ollama.")
+@click.option("--backend", metavar="sqlite|postgres", help="Default storage backend.")
+@click.option("--pg-dsn", metavar="DSN", help="Default Postgres DSN.")
+@pass_app
+def install(app, targets, no_wizard, llm_endpoint, embed_provider, backend, pg_dsn):
+    """Install memman's hooks, skill and settings into agent hosts."""
+    from memman.config import envfile
+    from memman.config.keys import mask
+    from memman.config.settings import Settings
+    from memman.worker.provenance import active
+
+    changes = _flag_changes(llm_endpoint, embed_provider, backend, pg_dsn)
+    make_ctx = _context_factory(app)
+    skipped: list = []
+    chosen = _choose(targets, make_ctx, skipped)
+    for _name, module in chosen:
+        check = getattr(module, "preflight", None)
+        if check is not None:
+            check(make_ctx())
+
+    datadir = app.datadir
+    datadir.ensure()
+    if not no_wizard and _stdin_is_tty():
+        changes.update(wizard(app.settings))
+    if changes:
+        envfile.update(datadir.env_file, datadir.env_lock, changes)
+
+    installed = []
+    for name, module in chosen:
+        ctx = make_ctx()
+        installed.append(_entry(name, module.install(ctx), ctx))
+    ctx = make_ctx()
+    emit({
+        "installed": installed,
+        "skipped": skipped,
+        "data_dir": str(ctx.data_dir),
+        "memman_bin": ctx.memman_bin,
+        "mode": active(Settings(datadir.env_file))["mode"],
+        "config": {k: mask(k, v) for k, v in sorted(changes.items())},
+    })
+
+
+@click.command()
+@click.option("--target", "targets", multiple=True, type=click.Choice(list(TARGETS)),
+              help="Host to remove memman from (repeatable; default: every detected host).")
+@pass_app
+def uninstall(app, targets):
+    """Remove what 'memman install' added to agent hosts (memories are kept)."""
+    make_ctx = _context_factory(app)
+    skipped: list = []
+    chosen = _choose(targets, make_ctx, skipped)
+    removed = []
+    for name, module in chosen:
+        ctx = make_ctx()
+        removed.append(_entry(name, module.uninstall(ctx), ctx))
+    emit({
+        "uninstalled": removed,
+        "skipped": skipped,
+        "data_dir": str(app.datadir.root),
+        "kept": "memories, queue, logs and the env file in the data dir",
+    })
