@@ -379,8 +379,9 @@ def phases_child(query: str) -> None:
             (view, "top", "vector anchors (top-k)"),
             (Backend, "ids_for_seqs", "vector anchors: ids SQL"),
             (Backend, "recall_entity", "entity anchors SQL"),
-            (Backend, "recall_recent", "recency anchors SQL"),
-            (engine, "rrf", "RRF fusion"),
+            (engine, "term_weights", "term weights (IDF)"),
+            (Backend, "count_active", "term weights: counts SQL"),
+            (Backend, "term_doc_count", "term weights: counts SQL"),
             (engine, "spread", "graph spread (Python)"),
             (Backend, "edges_from", "graph spread: edges SQL"),
             (Backend, "get_insights", "load rows (SQL + JSON)"),
@@ -392,7 +393,8 @@ def phases_child(query: str) -> None:
             (redact, "redact", "bookkeeping write"),
             (Backend, "note_recall", "bookkeeping write"),
             (Backend, "close", "close store (WAL checkpoint)")):
-        setattr(owner, name, timed(label, getattr(owner, name)))
+        if hasattr(owner, name):  # an engine without that step just has no such phase
+            setattr(owner, name, timed(label, getattr(owner, name)))
     Matrix.open = classmethod(timed("vector file: open + mmap", Matrix.open.__func__))
 
     start = perf()
@@ -419,7 +421,8 @@ PHASE_ORDER = (
     "settings + store name", "open store", "parse query", "fingerprint (meta + JSON)",
     "query vector (embed)", "vector file: open + mmap", "vector file: matrix x query",
     "vector file: newer rows SQL", "keyword anchors (FTS5)", "vector anchors (top-k)",
-    "vector anchors: ids SQL", "entity anchors SQL", "recency anchors SQL", "RRF fusion",
+    "vector anchors: ids SQL", "entity anchors SQL", "term weights (IDF)",
+    "term weights: counts SQL",
     "graph spread (Python)", "graph spread: edges SQL", "load rows (SQL + JSON)",
     "row similarities", "row similarities: seqs SQL", "scoring: keyword coverage",
     "scoring: entity match", "scoring + result shaping", "reading order",

@@ -1,42 +1,46 @@
-"""Ranked recall: anchors fused by RRF, a graph walk weighted by intent, a
-multi-signal score, and an intent-specific reading order.
+"""Ranked recall: candidates from several signals, a relevance score for each,
+activation spread from the most relevant over the memory graph, and an
+intent-specific reading order.
 
-1. Anchors, up to ANCHOR_K per signal: keyword (FTS5 BM25), vector (cosine against
-   the query), entity (memories naming the query's entities, found by the same rules
-   the worker uses) and, for WHEN questions, recency. Fused by reciprocal rank
-   (k = 60), each list weighted by intent.
-2. Spreading activation from the anchors over the four edge graphs: a neighbour
-   receives its parent's activation x edge weight x the intent's weight for that
-   edge type x DECAY, keeping the best path; a beam bounds the work per hop.
-3. Every memory reached is scored: keyword coverage, entity match, cosine
-   similarity, graph activation and the fused anchor score, with a small bonus for
+1. Candidates, up to ANCHOR_K per signal: keyword (FTS5 BM25 over the query's
+   terms), vector (cosine against the query) and entity (memories naming the
+   query's entities, found by the same rules the worker uses).
+2. Relevance of each candidate, in [0, 1]: a weighted sum (per intent) of keyword
+   match (the larger of its BM25 relative to the best hit and the IDF-weighted share
+   of the query's terms it contains, so a word that is in every memory counts for
+   little), cosine similarity and entity match.
+3. Spreading activation from the SOURCES most relevant candidates over the four edge
+   graphs: a neighbour receives the source's relevance x the intent's weight for
+   that edge type x the edge's weight, keeping the best source (a memory never
+   activates itself); each further hop (up to DEPTH, at most BEAM memories per hop)
+   multiplies by DECAY. Memories first reached this way get a relevance of their own.
+   This finds what sits next to a match: the answer given right after the question
+   that shares the query's words, the rest of a work session (temporal edges), a
+   cause (causal edges).
+4. Score = relevance + the intent's graph weight x activation, plus a small bonus for
    effective importance. Results are always in score order (an ordering that moved
    the best evidence down would cost the reader it); ``meta.order`` gives the same
    results oldest-first for WHEN and cause-before-effect for WHY.
 """
+import math
+
 from memman.recall.intent import EDGE_WEIGHTS, HINTS
 
 ANCHOR_K = 30
-RRF_K = 60
 VECTOR_MIN_SIM = 0.10
-DECAY = 0.85
+SOURCES = 10
+DEPTH = 1
 BEAM = 12
-DEPTH = 3
+DECAY = 0.85
 MAX_VISITED = 400
 
-# Weight of each anchor list in RRF, per intent.
-LIST_WEIGHTS = {
-    "WHY": {"keyword": 1.0, "vector": 1.0, "entity": 0.6, "recent": 0.0},
-    "WHEN": {"keyword": 1.0, "vector": 1.0, "entity": 0.6, "recent": 0.3},
-    "ENTITY": {"keyword": 1.0, "vector": 0.9, "entity": 1.0, "recent": 0.0},
-    "GENERAL": {"keyword": 1.0, "vector": 1.0, "entity": 0.6, "recent": 0.0},
-}
-# Final score = sum(weight x signal); every signal is in [0, 1].
+# Score = sum(weight x signal); every signal is in [0, 1]. keyword + similarity +
+# entity is the memory's own relevance; graph is what its neighbours lend it.
 SCORE_WEIGHTS = {
-    "WHY": {"rrf": 0.35, "keyword": 0.20, "entity": 0.10, "similarity": 0.20, "graph": 0.15},
-    "WHEN": {"rrf": 0.35, "keyword": 0.20, "entity": 0.10, "similarity": 0.20, "graph": 0.15},
-    "ENTITY": {"rrf": 0.30, "keyword": 0.15, "entity": 0.25, "similarity": 0.20, "graph": 0.10},
-    "GENERAL": {"rrf": 0.35, "keyword": 0.20, "entity": 0.10, "similarity": 0.25, "graph": 0.10},
+    "WHY": {"keyword": 0.45, "similarity": 0.45, "entity": 0.10, "graph": 0.40},
+    "WHEN": {"keyword": 0.45, "similarity": 0.45, "entity": 0.10, "graph": 0.40},
+    "ENTITY": {"keyword": 0.40, "similarity": 0.40, "entity": 0.20, "graph": 0.40},
+    "GENERAL": {"keyword": 0.45, "similarity": 0.45, "entity": 0.10, "graph": 0.40},
 }
 IMPORTANCE_BONUS = 0.03
 
@@ -110,30 +114,14 @@ class VectorView:
         return out
 
 
-def rrf(lists: dict[str, list[str]], weights: dict[str, float]) -> dict[str, float]:
-    fused: dict[str, float] = {}
-    for name, ids in lists.items():
-        w = weights.get(name, 0.0)
-        if not w:
-            continue
-        for rank, insight_id in enumerate(ids):
-            fused[insight_id] = fused.get(insight_id, 0.0) + w / (RRF_K + rank + 1)
-    return fused
-
-
-# experiment switches
-KW_MODE = "max_cov"      # bm25 | max_cov | max_idfcov
-SIM_MODE = "raw"         # raw | top
-ENTITY_IDF = False
-GRAPH_MODE = "relevance"  # old | relevance
-SOURCES = 10
-
-
-def spread(backend, seeds: dict[str, float], intent: str) -> dict[str, float]:
-    """Activation each memory receives from the others, best path."""
+def spread(backend, sources: dict[str, float], intent: str) -> dict[str, float]:
+    """Best-path activation each memory receives from the others, from the SOURCES
+    strongest of ``sources`` (memory -> relevance)."""
     weights = EDGE_WEIGHTS[intent]
     best: dict[str, float] = {}
-    frontier = {i: (v, i) for i, v in sorted(seeds.items(), key=lambda kv: -kv[1])[:SOURCES]}
+    # frontier: memory -> (activation, the source it came from)
+    frontier = {i: (v, i) for i, v in sorted(sources.items(), key=lambda kv: -kv[1])[:SOURCES]
+                if v > 0}
     visited = set(frontier)
     for hop in range(DEPTH):
         if not frontier or len(visited) >= MAX_VISITED:
@@ -143,46 +131,48 @@ def spread(backend, seeds: dict[str, float], intent: str) -> dict[str, float]:
             value, origin = frontier[src]
             if dst == origin:
                 continue
-            value = value * weights.get(edge_type, 0.0) * min(weight, 1.0) * (DECAY ** hop)
+            value *= weights.get(edge_type, 0.0) * min(weight, 1.0) * DECAY ** hop
             if value > best.get(dst, 0.0) and value > reached.get(dst, (0.0, ""))[0]:
                 reached[dst] = (value, origin)
         for dst, (value, _) in reached.items():
             best[dst] = value
         visited |= set(reached)
-        frontier = dict(sorted(((d, vo) for d, vo in reached.items() if d not in seeds or True),
-                               key=lambda kv: -kv[1][0])[:BEAM])
+        frontier = dict(sorted(reached.items(), key=lambda kv: -kv[1][0])[:BEAM])
     return best
 
 
-def keyword_coverage(terms: list[str], insight, idf=None) -> float:
+def term_weights(backend, terms: list[str]) -> dict[str, float]:
+    """IDF of each query term in [0, 1]: 1 for a term no memory has, ~0 for one in
+    every memory."""
+    n = backend.count_active()
+    if n < 2:
+        return {t: 1.0 for t in terms}
+    return {t: math.log((n + 1) / (backend.term_doc_count(t) + 1)) / math.log(n + 1)
+            for t in terms}
+
+
+def keyword_coverage(terms: list[str], insight, idf: dict[str, float] | None = None) -> float:
+    """The (IDF-weighted) share of the query's terms found in the memory."""
     if not terms:
         return 0.0
     from memman.rules.stem import stem
     from memman.textutil import words
 
     have = {stem(w) for w in words(insight.content + " " + " ".join(insight.entities or []))}
-    if idf:
-        total = sum(idf.values()) or 1.0
-        return sum(idf[t] for t in terms if stem(t) in have) / total
-    return sum(1 for t in terms if stem(t) in have) / len(terms)
+    weight = (lambda t: idf.get(t, 1.0)) if idf else (lambda t: 1.0)
+    total = sum(weight(t) for t in terms)
+    if total <= 0:
+        return 0.0
+    return sum(weight(t) for t in terms if stem(t) in have) / total
 
 
-def entity_match(entities: list[str], insight, idf=None) -> float:
+def entity_match(entities: list[str], insight) -> float:
     if not entities:
         return 0.0
     mine = {e.lower() for e in insight.entities or []}
     text = insight.content.lower()
-    if idf is not None:
-        return sum(idf[e] for e in entities if e.lower() in mine or e.lower() in text) / len(entities)
     hits = sum(1 for e in entities if e.lower() in mine or e.lower() in text)
     return hits / len(entities)
-
-
-def _idf(df: int, n: int) -> float:
-    import math
-    if n <= 1:
-        return 1.0
-    return max(0.0, math.log((n + 1) / (df + 1)) / math.log(n + 1))
 
 
 def run(backend, store_dir, settings, cache_dir, query: str, *, limit: int = 10,
@@ -207,94 +197,55 @@ def run(backend, store_dir, settings, cache_dir, query: str, *, limit: int = 10,
     vectors = VectorView(backend, store_dir, fingerprint, qvec)
     meta["vector_source"] = vectors.source
 
-    n_active = None
-    term_idf = ent_idf = None
-    if KW_MODE == "max_idfcov" or ENTITY_IDF:
-        n_active = backend.count_active()
-    if KW_MODE == "max_idfcov":
-        term_idf = {t: _idf(backend.term_doc_count(t), n_active) for t in terms}
-    list_weights = dict(LIST_WEIGHTS[intent])
-    if ENTITY_IDF and entities:
-        ent_idf = {e: _idf(backend.entity_count(e), n_active) for e in entities}
-        list_weights["entity"] *= sum(ent_idf.values()) / len(ent_idf)
-
     flt = {"category": category, "source": source}
     keyword = backend.recall_keyword(terms, ANCHOR_K, **flt)
     vector = vectors.top(backend, ANCHOR_K, **flt)
-    entity = backend.recall_entity(entities, ANCHOR_K, **flt) if list_weights["entity"] else []
-    recent = (backend.recall_recent(ANCHOR_K, **flt)
-              if list_weights["recent"] else [])
-    fused = rrf({"keyword": [i for i, _ in keyword], "vector": [i for i, _ in vector],
-                 "entity": [i for i, _ in entity], "recent": recent}, list_weights)
-    meta["anchor_count"] = len(fused)
-    via = _via(keyword, vector, entity, recent)
+    entity = backend.recall_entity(entities, ANCHOR_K, **flt)
+    via = _via(keyword, vector, entity)
+    meta["anchor_count"] = len(via)
 
-    top_rrf = max(fused.values(), default=0.0) or 1.0
-    seeds = {i: v / top_rrf for i, v in fused.items()}
+    idf = term_weights(backend, terms) if keyword else None
     bm25 = dict(keyword)
     top_bm25 = max(bm25.values(), default=0.0) or 1.0
     weights = SCORE_WEIGHTS[intent]
     rows: dict = {}
-    sims: dict = {}
-    signals: dict = {}
-    direct: dict = {}
+    signals: dict[str, dict[str, float]] = {}
+    relevance: dict[str, float] = {}
 
-    def load(ids):
-        got = {i.id: i for i in backend.get_insights(ids)
-               if (not category or i.category == category) and (not source or i.source == source)}
-        rows.update(got)
-        sims.update(vectors.similarity(backend, list(got)))
-        for insight_id, insight in got.items():
-            if KW_MODE == "bm25":
-                kw = bm25.get(insight_id, 0.0) / top_bm25
-            else:
-                kw = max(keyword_coverage(terms, insight, term_idf), bm25.get(insight_id, 0.0) / top_bm25)
-            signals[insight_id] = {
-                "keyword": round(kw, 4),
-                "entity": round(entity_match(entities, insight, ent_idf), 4),
-                "similarity": max(sims.get(insight_id, 0.0), 0.0),
-                "graph": 0.0,
+    def score_own(insight_ids):
+        found = {i.id: i for i in backend.get_insights(insight_ids)
+                 if (not category or i.category == category)
+                 and (not source or i.source == source)}
+        sims = vectors.similarity(backend, list(found))
+        for insight_id, insight in found.items():
+            own = {
+                "keyword": round(max(keyword_coverage(terms, insight, idf),
+                                     bm25.get(insight_id, 0.0) / top_bm25), 4),
+                "entity": round(entity_match(entities, insight), 4),
+                "similarity": round(max(sims.get(insight_id, 0.0), 0.0), 4),
             }
+            signals[insight_id] = own
+            relevance[insight_id] = sum(weights[name] * value for name, value in own.items())
+        rows.update(found)
 
-    load(list(fused))
-    top_sim = max((s["similarity"] for s in signals.values()), default=0.0) or 1.0
-    def rel(i):
-        s = signals[i]
-        sim = s["similarity"] / top_sim if SIM_MODE == "top" else s["similarity"]
-        return (weights["rrf"] * seeds.get(i, 0.0) + weights["keyword"] * s["keyword"]
-                + weights["entity"] * s["entity"] + weights["similarity"] * sim)
-    for i in rows:
-        direct[i] = rel(i)
-    if GRAPH_MODE == "old":
-        from memman.recall import engine_old
-        activation = engine_old.spread(backend, seeds, intent)
-        graph_only = {i: v for i, v in activation.items() if i not in seeds}
-        top_graph = max(graph_only.values(), default=0.0) or 1.0
-        graph = {i: v / top_graph for i, v in graph_only.items()}
-    else:
-        top_rel = max(direct.values(), default=0.0) or 1.0
-        graph = spread(backend, {i: v / top_rel for i, v in direct.items()}, intent)
-    load([i for i in graph if i not in rows])
-    for i in rows:
-        if i not in direct:
-            direct[i] = rel(i)
+    score_own(list(via))
+    activation = spread(backend, relevance, intent)
+    score_own([i for i in activation if i not in rows])
     meta["traversed"] = len(rows)
+
     scored = []
     for insight_id, insight in rows.items():
-        sig = signals[insight_id]
-        sig["graph"] = round(graph.get(insight_id, 0.0), 4)
-        sig["similarity"] = round(sig["similarity"], 4)
-        score = (direct[insight_id] + weights["graph"] * sig["graph"]
+        graph = round(activation.get(insight_id, 0.0), 4)
+        signals[insight_id]["graph"] = graph
+        score = (relevance[insight_id] + weights["graph"] * graph
                  + IMPORTANCE_BONUS * min(insight.effective_importance, 1.0))
-        scored.append((score, insight.importance, insight_id, sig))
+        scored.append((score, insight.importance, insight_id))
     scored.sort(key=lambda s: (-s[0], -s[1], s[2]))
-    chosen = scored[:limit]
     results = []
-    for score, _, insight_id, sig in chosen:
-        item = {"insight": rows[insight_id].to_dict(), "score": round(score, 4),
-                "intent": intent, "signals": sig,
-                "via": via.get(insight_id, "graph")}
-        results.append(item)
+    for score, _, insight_id in scored[:limit]:
+        results.append({"insight": rows[insight_id].to_dict(), "score": round(score, 4),
+                        "intent": intent, "signals": signals[insight_id],
+                        "via": via.get(insight_id, "graph")})
     meta.update({
         "hint": HINTS[intent], "ordering": "score", "reranked": False,
         "order": _reading_order(backend, intent, [r["insight"] for r in results]),
@@ -314,11 +265,11 @@ def _fingerprint(backend):
         return None
 
 
-def _via(keyword, vector, entity, recent) -> dict[str, str]:
+def _via(keyword, vector, entity) -> dict[str, str]:
+    """Candidate -> the anchor list that found it ("hybrid" for several)."""
     sources: dict[str, set] = {}
-    for name, items in (("keyword", [i for i, _ in keyword]), ("vector", [i for i, _ in vector]),
-                        ("entity", [i for i, _ in entity]), ("time", recent)):
-        for insight_id in items:
+    for name, items in (("keyword", keyword), ("vector", vector), ("entity", entity)):
+        for insight_id, _ in items:
             sources.setdefault(insight_id, set()).add(name)
     return {i: (next(iter(s)) if len(s) == 1 else "hybrid") for i, s in sources.items()}
 

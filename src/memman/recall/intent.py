@@ -17,12 +17,17 @@ _CUES = {
 }
 _COMPILED: dict[str, re.Pattern] = {}
 
-# Edge-type weights for the graph walk.
+# Edge-type weights for the graph walk: how much of a memory's relevance flows to a
+# neighbour over each kind of edge. Temporal edges join what was written in the same
+# work session or conversation, where the context of a match (the answer after the
+# question, the rest of the task) usually sits, so they carry well for every intent;
+# causal edges lead WHY, entity edges weigh more for ENTITY; semantic neighbours are
+# mostly found by the vector search already, so they add little.
 EDGE_WEIGHTS = {
-    "WHY": {"causal": 0.70, "temporal": 0.20, "entity": 0.05, "semantic": 0.05},
-    "WHEN": {"causal": 0.15, "temporal": 0.65, "entity": 0.10, "semantic": 0.10},
-    "ENTITY": {"causal": 0.10, "temporal": 0.05, "entity": 0.55, "semantic": 0.30},
-    "GENERAL": {"causal": 0.25, "temporal": 0.25, "entity": 0.25, "semantic": 0.25},
+    "WHY": {"causal": 1.0, "temporal": 0.7, "entity": 0.3, "semantic": 0.2},
+    "WHEN": {"causal": 0.5, "temporal": 1.0, "entity": 0.3, "semantic": 0.2},
+    "ENTITY": {"causal": 0.5, "temporal": 0.7, "entity": 0.6, "semantic": 0.2},
+    "GENERAL": {"causal": 0.5, "temporal": 1.0, "entity": 0.3, "semantic": 0.2},
 }
 
 HINTS = {

@@ -213,8 +213,11 @@ class SQLiteBackend(Backend):
         return out
 
     def count_active(self):
+        # All rows minus the forgotten ones: both counts walk a small index (the
+        # forgotten ones a partial one), where "deleted_at IS NULL" would scan the table.
         return self.conn.execute(
-            "SELECT count(*) FROM insights WHERE deleted_at IS NULL").fetchone()[0]
+            "SELECT (SELECT count(*) FROM insights) - "
+            "(SELECT count(*) FROM insights WHERE deleted_at IS NOT NULL)").fetchone()[0]
 
     def count_stale(self, prompt_version, model_id):
         return self.conn.execute(
