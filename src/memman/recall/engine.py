@@ -11,12 +11,12 @@ intent-specific reading order.
    little), cosine similarity and entity match.
 3. Spreading activation from the SOURCES most relevant candidates over the four edge
    graphs: a neighbour receives the source's relevance x the intent's weight for
-   that edge type x the edge's weight, keeping the best source (a memory never
-   activates itself); each further hop (up to DEPTH, at most BEAM memories per hop)
-   multiplies by DECAY. Memories first reached this way get a relevance of their own.
-   This finds what sits next to a match: the answer given right after the question
-   that shares the query's words, the rest of a work session (temporal edges), a
-   cause (causal edges).
+   that edge type (intent.EDGE_WEIGHTS) x the edge's weight, keeping the best path
+   (a memory never activates itself). DEPTH hops; each hop after the first starts
+   from the BEAM most activated memories of the last one and multiplies by DECAY.
+   Memories first reached this way get a relevance of their own. This finds what sits
+   next to a match: the answer given right after the question that shares the
+   query's words, the rest of a work session (temporal edges), a cause (causal edges).
 4. Score = relevance + the intent's graph weight x activation, plus a small bonus for
    effective importance. Results are always in score order (an ordering that moved
    the best evidence down would cost the reader it); ``meta.order`` gives the same

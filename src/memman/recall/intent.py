@@ -1,7 +1,8 @@
 """What kind of answer a query wants, and how recall weighs things for each kind.
 
-WHY follows causal links, WHEN follows time, ENTITY follows shared entities and
-similar memories, GENERAL weighs everything evenly.
+Every kind follows time (temporal edges: the same session or conversation); WHY
+follows causal links first, ENTITY shared entities first, WHEN and GENERAL time first.
+The intent only shifts weights: results are always in score order.
 """
 import re
 
@@ -21,12 +22,13 @@ _COMPILED: dict[str, re.Pattern] = {}
 # neighbour over each kind of edge. Temporal edges join what was written in the same
 # work session or conversation, where the context of a match (the answer after the
 # question, the rest of the task) usually sits, so they carry well for every intent;
-# causal edges lead WHY, entity edges weigh more for ENTITY; semantic neighbours are
-# mostly found by the vector search already, so they add little.
+# causal edges lead WHY, entity edges (already weighted by how rare the entity is)
+# lead ENTITY; semantic neighbours are mostly found by the vector search already, so
+# they add little.
 EDGE_WEIGHTS = {
     "WHY": {"causal": 1.0, "temporal": 0.7, "entity": 0.3, "semantic": 0.2},
     "WHEN": {"causal": 0.5, "temporal": 1.0, "entity": 0.3, "semantic": 0.2},
-    "ENTITY": {"causal": 0.5, "temporal": 0.7, "entity": 0.6, "semantic": 0.2},
+    "ENTITY": {"causal": 0.5, "temporal": 0.7, "entity": 1.0, "semantic": 0.2},
     "GENERAL": {"causal": 0.5, "temporal": 1.0, "entity": 0.3, "semantic": 0.2},
 }
 
