@@ -3,38 +3,12 @@
 # session's Stop check.
 #
 # Installed by `memman install` (copied into ~/.claude/hooks/memman/), removed by
-# `memman uninstall`. The work is done by `memman hook user-prompt`, which reads the hook's
-# JSON payload on stdin and prints exactly what Claude Code should read.
+# `memman uninstall`. memman-hook.sh beside it does the work (`memman hook user-prompt`).
 #
-# memman.env beside this script holds MEMMAN_BIN=<absolute path of memman> and
-# MEMMAN_DATA_DIR=<data dir>, written at install time because hosts may run hooks with
-# a bare PATH. The file is read line by line, never sourced. A MEMMAN_DATA_DIR already
-# in the environment wins. Without a usable memman the hook falls back to `memman` on
-# PATH, then to doing nothing.
-#
-# This script never fails its host: it always exits 0, discards memman's stderr and
-# prints memman's output only when memman succeeded.
+# It never fails its host: without the runner it reads its input and exits 0.
 case $0 in */*) here=${0%/*} ;; *) here=. ;; esac
-MEMMAN_BIN=
-if [ -r "$here/memman.env" ]; then
-  while IFS= read -r line || [ -n "$line" ]; do
-    case $line in
-      MEMMAN_BIN=*) MEMMAN_BIN=${line#MEMMAN_BIN=} ;;
-      MEMMAN_DATA_DIR=*)
-        if [ -z "${MEMMAN_DATA_DIR:-}" ]; then
-          MEMMAN_DATA_DIR=${line#MEMMAN_DATA_DIR=}
-          export MEMMAN_DATA_DIR
-        fi ;;
-    esac
-  done < "$here/memman.env"
-fi
-if [ -z "$MEMMAN_BIN" ] || [ ! -x "$MEMMAN_BIN" ] || [ -d "$MEMMAN_BIN" ]; then
-  MEMMAN_BIN=$(command -v memman 2>/dev/null) || MEMMAN_BIN=
-fi
-if [ -z "$MEMMAN_BIN" ]; then
+if [ ! -r "$here/memman-hook.sh" ]; then
   cat >/dev/null 2>&1
   exit 0
 fi
-out=$("$MEMMAN_BIN" hook user-prompt 2>/dev/null) || exit 0
-[ -n "$out" ] && printf '%s\n' "$out"
-exit 0
+exec sh "$here/memman-hook.sh" user-prompt

@@ -3,7 +3,8 @@
 What ``install`` puts where (``<claude>`` is ``$CLAUDE_CONFIG_DIR`` when set, else
 ``~/.claude``):
 
-- ``<claude>/hooks/memman/{prime,user_prompt,stop,task_recall,exit_plan,compact}.sh``:
+- ``<claude>/hooks/memman/{prime,user_prompt,stop,task_recall,exit_plan,compact}.sh`` and
+  their shared runner ``memman-hook.sh``:
   copies (not symlinks) of the shipped scripts, mode 0755;
 - ``<claude>/hooks/memman/memman.env``: ``MEMMAN_BIN=`` and ``MEMMAN_DATA_DIR=`` lines
   the scripts read, so hooks run the memman that installed them even with a bare PATH;
@@ -36,6 +37,7 @@ NAME = "claude-code"
 
 SCRIPTS = ("prime.sh", "user_prompt.sh", "stop.sh", "task_recall.sh", "exit_plan.sh",
            "compact.sh")
+RUNNER = "memman-hook.sh"  # the body the six scripts share
 CONF_NAME = "memman.env"
 SKILL_NAME = "memman"
 
@@ -177,7 +179,7 @@ def _install_files(ctx: InstallContext) -> None:
     from memman import resources
 
     folder = hooks_dir(ctx)
-    for script in SCRIPTS:
+    for script in (*SCRIPTS, RUNNER):
         _put(ctx, folder / script, resources.read_text("hooks", script), 0o755)
     _put(ctx, folder / CONF_NAME, conf_text(ctx), 0o644)
     _put(ctx, skill_path(ctx), resources.read_text("assets", "SKILL.md"), 0o644)
@@ -186,7 +188,8 @@ def _install_files(ctx: InstallContext) -> None:
 def _remove_files(ctx: InstallContext) -> None:
     base = claude_dir(ctx)
     folder = hooks_dir(ctx)
-    for path in [*(folder / s for s in SCRIPTS), folder / CONF_NAME, skill_path(ctx)]:
+    for path in [*(folder / s for s in (*SCRIPTS, RUNNER)), folder / CONF_NAME,
+                 skill_path(ctx)]:
         if path.is_symlink() or path.exists():
             path.unlink()
             ctx.note(f"removed {path}")
