@@ -31,7 +31,6 @@ import os
 import platform
 import random
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,7 @@ try:
 except ImportError:  # run from a checkout without an installed memman
     sys.path.insert(0, str(HERE.parent / "src"))
 
+from hotpath import byte_compile, child_env, find_memman  # noqa: E402
 from loopback_servers import ChatServer, EmbedServer  # noqa: E402
 
 from memman.config.datadir import DataDir  # noqa: E402
@@ -156,34 +156,9 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def find_memman(option: str | None) -> str:
-    if option:
-        path = shutil.which(option) or option
-        if not Path(path).is_file():
-            sys.exit(f"bench: --memman {option!r} is not an executable file")
-        return str(Path(path).absolute())
-    beside = shutil.which("memman", path=str(Path(sys.executable).parent))
-    found = beside or shutil.which("memman")
-    if not found:
-        sys.exit("bench: no 'memman' beside the running Python or on PATH; pass --memman PATH")
-    return found
-
-
-def byte_compile() -> str:
-    """Write .pyc files for memman, as a wheel install does (see bench/hotpath.py)."""
-    import compileall
-
-    import memman
-
-    package = Path(memman.__file__).parent
-    ok = compileall.compile_dir(str(package), quiet=1)
-    return f"compiled {package}" if ok else f"compileall reported errors in {package}"
-
-
-def child_env(root: Path, *, sequential: bool) -> dict:
-    """The caller's environment minus any MEMMAN_* settings, pointed at ``root``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEMMAN_")}
-    env["MEMMAN_DATA_DIR"] = str(root)
+def drain_env(root: Path, *, sequential: bool) -> dict:
+    """hotpath's child environment, plus a private HOME and the sequential switch."""
+    env = child_env(root)
     env["HOME"] = str(root.parent / "home")
     if sequential:
         env["MEMMAN_DRAIN_SEQUENTIAL"] = "1"
@@ -276,7 +251,7 @@ def run_mode(label: str, memman: str, notes: list[str], *, chat: ChatServer | No
     rows = len(notes)
     with tempfile.TemporaryDirectory(prefix="memman-bench-drain-") as tmp:
         root = Path(tmp) / "data"
-        env = child_env(root, sequential=sequential)
+        env = drain_env(root, sequential=sequential)
         if chat is not None:
             config_set(memman, env, "MEMMAN_LLM_ENDPOINT", chat.url + "/v1")
             config_set(memman, env, "MEMMAN_EMBED_PROVIDER", "openai")
