@@ -27,9 +27,7 @@ def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     """Open ``path``; read-write opens create the file and switch it to WAL."""
     timeout = busy_timeout_ms() / 1000
     if readonly:
-        conn = sqlite3.connect(
-            f"file:{quote(str(path))}?mode=ro", uri=True, isolation_level=None, timeout=timeout
-        )
+        conn = _connect_readonly(str(path), timeout)
     else:
         new = path != ":memory:" and not os.path.exists(path)
         conn = sqlite3.connect(str(path), isolation_level=None, timeout=timeout)
@@ -42,6 +40,36 @@ def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys=ON")
     conn.row_factory = sqlite3.Row
     return conn
+
+
+def _connect_readonly(path: str, timeout: float) -> sqlite3.Connection:
+    """A read-only connection. A WAL database on a read-only file system (a ``:ro`` bind
+    mount) opens with ``mode=ro`` only while its -shm/-wal files exist, that is while
+    the owner has it open; otherwise SQLite cannot create them and refuses. The file is
+    then a checkpointed snapshot, which ``immutable=1`` reads without any side file."""
+    uri = f"file:{quote(path)}?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=timeout)
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        return conn
+    except sqlite3.OperationalError as exc:
+        if "unable to open" not in str(exc) or not os.path.isfile(path) \
+                or os.path.exists(path + "-wal"):
+            raise
+    return sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None,
+                           timeout=timeout)
+
+
+def writable_dir(path) -> bool:
+    """Can this process create and change files in ``path``? False on a read-only
+    mount (checked with statvfs, which also holds for root) and without write
+    permission."""
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return False
+    except OSError:
+        return False
+    return os.access(path, os.W_OK | os.X_OK)
 
 
 def _ensure_wal(conn: sqlite3.Connection, timeout: float) -> None:

@@ -46,6 +46,19 @@ def _has_words_outside_markers(text: str) -> bool:
     return bool(re.search(r"\w", re.sub(r"\[REDACTED:[a-z_]+\]", "", text)))
 
 
+def _refuse_readonly_store(datadir, store: str) -> None:
+    """A store mounted read-only here (NanoClaw's shared global store, say) would only
+    fail in the worker later; refuse the write now. Only the folder is checked, so the
+    hot path opens no database."""
+    from memman.db import writable_dir
+    from memman.errors import MemmanError
+
+    folder = datadir.store_dir(store)
+    if folder.is_dir() and not writable_dir(folder):
+        raise MemmanError(f"store '{store}' is read-only here ({folder} is not writable); "
+                          "remember into a writable store instead")
+
+
 @click.command()
 @click.argument("text", nargs=-1, required=True)
 @click.option("--cat", "category", help="preference, decision, fact, insight, context or general.")
@@ -64,6 +77,7 @@ def remember(app, text, category, importance, source, entities, no_reconcile):
     hints = validated_hints(category, importance, source, entities)
     store = app.store
     require_started(app.datadir, "write")
+    _refuse_readonly_store(app.datadir, store)
     queue = open_queue(app.datadir)
     try:
         queue_id = queue.enqueue(store, content, no_reconcile=no_reconcile,

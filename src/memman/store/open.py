@@ -27,4 +27,22 @@ def open_store(datadir: DataDir, settings: Settings | None, store: str, *,
         if not create:
             raise NotFoundError(f"store '{store}' does not exist")
         datadir.ensure_store_dir(store)
-    return SQLiteBackend(path, readonly=readonly)
+    return SQLiteBackend(path, readonly=readonly or is_readonly(datadir, settings, store))
+
+
+def is_readonly(datadir: DataDir, settings: Settings | None, store: str) -> bool:
+    """A SQLite store whose folder this process cannot write (a read-only mount of
+    another machine's or user's store, say) is opened read-only: recall reads it and
+    writes nothing, and every write is refused with a one-line error."""
+    if settings is not None and settings.backend_for(store) != "sqlite":
+        return False
+    from memman.db import writable_dir
+
+    folder = datadir.store_dir(store)
+    return folder.is_dir() and not writable_dir(folder)
+
+
+def refuse_readonly(datadir: DataDir, settings: Settings | None, store: str) -> None:
+    if is_readonly(datadir, settings, store):
+        raise MemmanError(f"store '{store}' is read-only here ({datadir.store_dir(store)} "
+                          "is not writable); write to it where it is writable")

@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from memman import clock, db
+from memman.errors import MemmanError
 from memman.store.base import Backend
 from memman.store.model import Edge, Insight, OpEntry
 from memman.store.sqlite_schema import migrations
@@ -31,6 +32,11 @@ class SQLiteBackend(Backend):
             self.conn = db.connect(str(self.path), readonly=readonly)
             if not readonly:
                 migrations.apply(self.conn)
+            elif migrations.pending(self.conn):
+                raise MemmanError(
+                    f"store database {self.path} is read-only and was written by an older "
+                    "memman; upgrade it where it is writable (any memman command there "
+                    "does) before reading it here")
         except sqlite3.Error as exc:
             raise db.describe_error("store database", self.path, exc) from None
 
@@ -42,6 +48,9 @@ class SQLiteBackend(Backend):
         self.conn.close()
 
     def transaction(self):
+        if self.readonly:
+            raise MemmanError(f"store database {self.path} is read-only here; change it "
+                              "where it is writable")
         return db.transaction(self.conn)
 
     # -- meta ------------------------------------------------------------------
