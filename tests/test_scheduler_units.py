@@ -613,3 +613,71 @@ def test_shipped_templates_have_only_known_placeholders():
         "LOG_ERR"}
     assert set(units._PLACEHOLDER.findall(timer)) == {"INTERVAL"}
     assert "Persistent=" not in timer.replace("Persistent= is", "")
+
+
+# -- 'memman install' / 'memman uninstall' run the scheduler too ------------------------
+
+
+def test_memman_install_installs_the_units_and_keeps_their_interval(ok, systemctl, home):
+    ok("scheduler", "install", "--interval", "300")
+    out = ok("install", "--target", "claude-code", "--no-wizard")
+    assert out["scheduler"]["kind"] == "systemd" and out["scheduler"]["interval_seconds"] == 300
+    assert "OnUnitActiveSec=300s" in (unit_dir(home) / units.TIMER).read_text()
+    assert (unit_dir(home) / units.SERVICE).exists()
+
+
+def test_memman_install_without_a_scheduler_still_installs_the_host(ok, monkeypatch, tmp_path):
+    monkeypatch.setattr(units, "SYSTEMD_RUNTIME_DIR", tmp_path / "no-systemd")
+    monkeypatch.setattr("platform.system", lambda: "Linux")
+    out = ok("install", "--target", "claude-code", "--no-wizard")
+    assert out["installed"][0]["target"] == "claude-code"
+    assert out["scheduler"]["installed"] is False
+    assert "memman scheduler serve" in out["scheduler"]["remedy"]
+
+
+def test_no_scheduler_flags_leave_the_units_alone(ok, systemctl, home):
+    out = ok("install", "--target", "claude-code", "--no-wizard", "--no-scheduler")
+    assert "scheduler" not in out and not unit_dir(home).exists()
+    ok("scheduler", "install")
+    out = ok("uninstall", "--target", "claude-code", "--no-scheduler")
+    assert "scheduler" not in out and (unit_dir(home) / units.TIMER).exists()
+
+
+def test_memman_uninstall_removes_units_but_keeps_state_and_secrets(ok, systemctl, home,
+                                                                   data_dir):
+    ok("config", "set", "MEMMAN_LLM_API_KEY", "sk-test-123456789")
+    ok("config", "set", "MEMMAN_LLM_ENDPOINT", "http://127.0.0.1:9/v1")
+    ok("install", "--target", "claude-code", "--no-wizard")
+    out = ok("uninstall", "--target", "claude-code")
+    assert sorted(out["scheduler"]["removed"]) == sorted(
+        str(unit_dir(home) / n) for n in (units.SERVICE, units.TIMER))
+    assert (data_dir / "scheduler.state").exists()
+    env = (data_dir / "env").read_text()
+    assert "MEMMAN_LLM_API_KEY=sk-test-123456789" in env
+    assert "purged" not in out
+
+
+def test_uninstall_purge_drops_state_and_secrets_only(ok, systemctl, home, data_dir):
+    ok("config", "set", "MEMMAN_LLM_API_KEY", "sk-test-123456789")
+    ok("config", "set", "MEMMAN_LLM_ENDPOINT", "http://127.0.0.1:9/v1")
+    ok("remember", "The deploy script lives in tools/deploy.sh")
+    ok("install", "--target", "claude-code", "--no-wizard")
+    out = ok("uninstall", "--target", "claude-code", "--purge")
+    assert f"{data_dir / 'env'} (MEMMAN_LLM_API_KEY)" in out["purged"]["removed"]
+    assert not (data_dir / "scheduler.state").exists()
+    env = (data_dir / "env").read_text()
+    assert "MEMMAN_LLM_API_KEY" not in env and "MEMMAN_LLM_ENDPOINT=http://127.0.0.1:9/v1" in env
+    assert ok("scheduler", "queue", "list")["rows"]  # the queue is kept
+
+
+def test_drain_rotates_the_service_logs(ok, data_dir):
+    from memman.worker import log
+
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True)
+    (logs / "enrich.log").write_bytes(b"x" * (log.MAX_BYTES + 1))
+    (logs / "enrich.err").write_text("small\n")
+    ok("scheduler", "drain")
+    assert (logs / "enrich.log.1").stat().st_size == log.MAX_BYTES + 1
+    assert not (logs / "enrich.log").exists()
+    assert (logs / "enrich.err").read_text() == "small\n"

@@ -137,13 +137,71 @@ def wizard(settings) -> dict:
     return changes
 
 
-def _context_factory(app):
+def _context_factory(app, hooks_only: bool = False):
     from memman.integrations import InstallContext, memman_executable
 
     home = Path.home()
     data_dir = app.datadir.root
     memman_bin = memman_executable()
-    return lambda: InstallContext(home=home, data_dir=data_dir, memman_bin=memman_bin)
+    return lambda: InstallContext(home=home, data_dir=data_dir, memman_bin=memman_bin,
+                                  hooks_only=hooks_only)
+
+
+def _current_interval(units, kind: str, datadir) -> int:
+    """The interval an installed scheduler already uses, so a re-install keeps it."""
+    if kind == "serve":
+        recorded = units.get_interval(datadir).get("interval_seconds")
+        return recorded or units.DEFAULT_INTERVAL
+    unit = units.installed(kind)
+    return unit.interval if unit.complete and unit.interval else units.DEFAULT_INTERVAL
+
+
+def install_scheduler(datadir) -> dict:
+    """Install the scheduler units after the hosts (as 'memman scheduler install').
+    A machine without a scheduler, or a service manager that refuses, does not undo
+    the hosts' install: the result says what happened and what to run."""
+    from memman.errors import MemmanError
+    from memman.scheduler import units
+
+    try:
+        kind = units.detect_kind(strict=False)
+        if kind is None:
+            return {"installed": False,
+                    "reason": "no supported scheduler here (no systemd user manager, not "
+                              "macOS)",
+                    "remedy": "run 'memman scheduler serve' as a long-lived process, or "
+                              "'memman scheduler drain' from your own timer"}
+        return units.install(datadir, _current_interval(units, kind, datadir), kind=kind)
+    except MemmanError as exc:
+        return {"installed": False, "error": str(exc),
+                "remedy": "fix the above, then run 'memman scheduler install'"}
+
+
+def uninstall_scheduler(datadir) -> dict:
+    from memman.errors import MemmanError
+    from memman.scheduler import units
+
+    try:
+        return units.uninstall(datadir)
+    except MemmanError as exc:
+        return {"error": str(exc)}
+
+
+def purge(datadir) -> dict:
+    """Remove what uninstall keeps by default: the scheduler state file and the
+    secrets in the env file (other settings stay)."""
+    from memman.config import envfile
+    from memman.config.keys import is_secret
+
+    removed = []
+    secrets = [k for k in envfile.read(datadir.env_file) if is_secret(k)]
+    if secrets:
+        envfile.update(datadir.env_file, datadir.env_lock, {k: None for k in secrets})
+        removed += [f"{datadir.env_file} ({k})" for k in secrets]
+    if datadir.scheduler_state.exists():
+        datadir.scheduler_state.unlink()
+        removed.append(str(datadir.scheduler_state))
+    return {"removed": removed}
 
 
 def _entry(name: str, result, ctx) -> dict:
@@ -164,16 +222,22 @@ def _entry(name: str, result, ctx) -> dict:
               help="Embedder for new stores: builtin, voyage, openai, openrouter or ollama.")
 @click.option("--backend", metavar="sqlite|postgres", help="Default storage backend.")
 @click.option("--pg-dsn", metavar="DSN", help="Default Postgres DSN.")
+@click.option("--no-scheduler", is_flag=True,
+              help="Leave the scheduler units alone (default: install them too).")
+@click.option("--hooks-only", is_flag=True,
+              help="Claude Code: hooks and settings only, no skill file (for hosts that "
+                   "manage skills themselves, such as NanoClaw containers).")
 @pass_app
-def install(app, targets, no_wizard, llm_endpoint, embed_provider, backend, pg_dsn):
-    """Install memman's hooks, skill and settings into agent hosts."""
+def install(app, targets, no_wizard, llm_endpoint, embed_provider, backend, pg_dsn,
+            no_scheduler, hooks_only):
+    """Install memman's hooks, skill and settings into agent hosts, then the scheduler."""
     from memman.config import envfile
     from memman.config.keys import mask
     from memman.config.settings import Settings
     from memman.worker.provenance import active
 
     changes = _flag_changes(llm_endpoint, embed_provider, backend, pg_dsn)
-    make_ctx = _context_factory(app)
+    make_ctx = _context_factory(app, hooks_only)
     skipped: list = []
     chosen = _choose(targets, make_ctx, skipped)
     for _name, module in chosen:
@@ -193,22 +257,30 @@ def install(app, targets, no_wizard, llm_endpoint, embed_provider, backend, pg_d
         ctx = make_ctx()
         installed.append(_entry(name, module.install(ctx), ctx))
     ctx = make_ctx()
-    emit({
+    out = {
         "installed": installed,
         "skipped": skipped,
         "data_dir": str(ctx.data_dir),
         "memman_bin": ctx.memman_bin,
         "mode": active(Settings(datadir.env_file))["mode"],
         "config": {k: mask(k, v) for k, v in sorted(changes.items())},
-    })
+    }
+    if not no_scheduler:
+        out["scheduler"] = install_scheduler(datadir)
+    emit(out)
 
 
 @click.command()
 @click.option("--target", "targets", multiple=True, type=click.Choice(list(TARGETS)),
               help="Host to remove memman from (repeatable; default: every detected host).")
+@click.option("--no-scheduler", is_flag=True,
+              help="Leave the scheduler units installed (default: remove them too).")
+@click.option("--purge", "purge_all", is_flag=True,
+              help="Also remove the scheduler state file and the secrets in the env file.")
 @pass_app
-def uninstall(app, targets):
-    """Remove what 'memman install' added to agent hosts (memories are kept)."""
+def uninstall(app, targets, no_scheduler, purge_all):
+    """Remove what 'memman install' added to agent hosts, then the scheduler units
+    (memories, queue, logs and settings are kept)."""
     make_ctx = _context_factory(app)
     skipped: list = []
     chosen = _choose(targets, make_ctx, skipped)
@@ -216,9 +288,15 @@ def uninstall(app, targets):
     for name, module in chosen:
         ctx = make_ctx()
         removed.append(_entry(name, module.uninstall(ctx), ctx))
-    emit({
+    out = {
         "uninstalled": removed,
         "skipped": skipped,
         "data_dir": str(app.datadir.root),
         "kept": "memories, queue, logs and the env file in the data dir",
-    })
+    }
+    if not no_scheduler:
+        out["scheduler"] = uninstall_scheduler(app.datadir)
+    if purge_all:
+        out["purged"] = purge(app.datadir)
+        out["kept"] = "memories, queue, logs and the non-secret settings in the data dir"
+    emit(out)

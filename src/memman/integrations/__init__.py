@@ -27,6 +27,7 @@ class InstallContext:
     data_dir: Path             # memman's data dir
     memman_bin: str            # absolute path of the memman executable hooks should run
     changes: list = field(default_factory=list)  # human-readable log of what was done
+    hooks_only: bool = False   # hooks and settings, no skill (hosts that manage skills)
 
     def note(self, what: str) -> None:
         self.changes.append(what)

@@ -182,14 +182,17 @@ def _install_files(ctx: InstallContext) -> None:
     for script in (*SCRIPTS, RUNNER):
         _put(ctx, folder / script, resources.read_text("hooks", script), 0o755)
     _put(ctx, folder / CONF_NAME, conf_text(ctx), 0o644)
-    _put(ctx, skill_path(ctx), resources.read_text("assets", "SKILL.md"), 0o644)
+    if not ctx.hooks_only:
+        _put(ctx, skill_path(ctx), resources.read_text("assets", "SKILL.md"), 0o644)
 
 
 def _remove_files(ctx: InstallContext) -> None:
     base = claude_dir(ctx)
     folder = hooks_dir(ctx)
-    for path in [*(folder / s for s in (*SCRIPTS, RUNNER)), folder / CONF_NAME,
-                 skill_path(ctx)]:
+    # A skills/memman folder that is a link belongs to the host (NanoClaw links its
+    # container skills there); only a file we wrote is ours to remove.
+    ours = [] if ctx.hooks_only or skill_path(ctx).parent.is_symlink() else [skill_path(ctx)]
+    for path in [*(folder / s for s in (*SCRIPTS, RUNNER)), folder / CONF_NAME, *ours]:
         if path.is_symlink() or path.exists():
             path.unlink()
             ctx.note(f"removed {path}")

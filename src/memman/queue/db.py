@@ -1,4 +1,6 @@
 """QueueDB: every read and write of queue.db."""
+from __future__ import annotations
+
 import json
 import os
 import sqlite3

@@ -1,5 +1,11 @@
 """The worker's own log: one JSON line per drain pass in ``logs/worker.log`` and one
-per failed row in ``logs/worker.err`` (each rotated at 5 MiB, 3 backups)."""
+per failed row in ``logs/worker.err`` (each rotated at 5 MiB, 3 backups).
+
+``enrich.log`` / ``enrich.err`` are the timer-started drain's stdout and stderr, which
+systemd appends to (``StandardOutput=append:``) and launchd too; nothing would ever cut
+them, so each pass rotates them the same way. The running pass keeps writing to the
+renamed file; the next one starts a new file.
+"""
 import json
 import os
 
@@ -9,10 +15,12 @@ MAX_BYTES = 5 * 1024 * 1024
 BACKUPS = 3
 
 
-def _append(path, line: str) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+SERVICE_LOGS = ("enrich.log", "enrich.err")
+
+
+def _rotate(path, incoming: int = 0) -> None:
     try:
-        if path.stat().st_size + len(line) > MAX_BYTES:
+        if path.stat().st_size + incoming > MAX_BYTES:
             for n in range(BACKUPS - 1, 0, -1):
                 older = path.with_name(f"{path.name}.{n}")
                 if older.exists():
@@ -20,6 +28,11 @@ def _append(path, line: str) -> None:
             os.replace(path, path.with_name(f"{path.name}.1"))
     except FileNotFoundError:
         pass
+
+
+def _append(path, line: str) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _rotate(path, len(line))
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as fh:
         fh.write(line)
@@ -31,6 +44,8 @@ def log_pass(datadir, result: dict) -> None:
                                           "mode", "llm_calls", "run_id")}
     summary["ts"] = clock.iso()
     try:
+        for name in SERVICE_LOGS:
+            _rotate(datadir.logs_dir / name)
         _append(datadir.logs_dir / "worker.log", json.dumps(summary, sort_keys=True) + "\n")
         for row in result.get("rows", []):
             if row.get("error"):
