@@ -30,6 +30,8 @@ bench: $(STAMP)  ## latency, throughput and recall-quality benchmarks (numbers, 
 	$(BIN)/python bench/hotpath.py
 	$(BIN)/python bench/recall_latency.py
 	$(BIN)/python bench/drain.py
+	$(BIN)/python bench/mcp_latency.py
+	$(BIN)/python bench/postgres.py
 	@if [ -d "$(LOCOMO_DATA)" ]; then $(BIN)/python bench/locomo.py --data "$(LOCOMO_DATA)"; \
 	else echo "bench: LoCoMo data not found at $(LOCOMO_DATA); set LOCOMO_DATA=DIR"; fi
 

@@ -160,11 +160,16 @@ def build_store(root: Path, size: int, rng: random.Random) -> tuple[list[tuple[s
     """
     datadir = DataDir(root)
     datadir.ensure_store_dir(STORE)
+    from memman.config import envfile
+
+    # A drain on this store must not auto-prune it down to the default cap of 1000.
+    envfile.update(datadir.env_file, datadir.env_lock, {"MEMMAN_MAX_INSIGHTS": str(2 * size)})
     backend = SQLiteBackend(datadir.store_db(STORE))
     embedder = BuiltinEmbedder()
     fingerprint_text = dump_fingerprint(embedder.fingerprint)
     threshold, _ = semantic_threshold(embedder.provider, embedder.model)
     columns = [*Insight.COLUMNS, "embedding"]
+    defaults = {"protected": 0}  # NOT NULL columns the generated rows leave out
     insert = (f"INSERT INTO insights ({', '.join(columns)}) "
               f"VALUES ({', '.join('?' * len(columns))})")
     memories: list[tuple[str, str]] = []
@@ -256,7 +261,7 @@ def build_store(root: Path, size: int, rng: random.Random) -> tuple[list[tuple[s
 
                 for row, vector in zip(rows, vectors, strict=True):
                     row["embedding"] = to_blob(vector)
-                backend.conn.executemany(insert, [[row.get(c) for c in columns]
+                backend.conn.executemany(insert, [[row.get(c, defaults.get(c)) for c in columns]
                                                   for row in rows])
 
             for src, dst, entity, created in entity_pairs:

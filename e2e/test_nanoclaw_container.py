@@ -249,7 +249,8 @@ echo '--status'; memman --store global status
 echo "--rc $?"
 echo '--remember'; memman --store global remember 'containers must not write here'
 echo "--rc $?"
-id=$(memman --store global recall invoices --basic | sed -n 's/.*"id": "\\([^"]*\\)".*/\\1/p' | head -1)
+id=$(memman --store global recall invoices --basic \
+  | sed -n 's/.*"id": "\\([^"]*\\)".*/\\1/p' | head -1)
 echo '--forget'; memman --store global forget "$id"
 echo "--rc $?"
 echo '--default'; memman remember 'the private store still takes writes'

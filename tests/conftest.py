@@ -9,6 +9,8 @@ from click.testing import CliRunner
 from memman import clock
 from memman.cli.main import cli
 
+pytest_plugins = ["tests.pg_plugin"]
+
 
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path, monkeypatch) -> Path:

@@ -234,10 +234,12 @@ def test_without_target_only_detected_hosts_and_unavailable_modules_are_skipped(
     assert not (tmp_path / "home" / ".claude").exists()
 
 
-def test_postgres_backend_is_refused(run, home, data_dir):
-    result = install(run, "--backend", "postgres", "--pg-dsn", "postgresql://u@h/db")
+def test_unreachable_postgres_is_refused_before_anything_is_written(run, home, data_dir):
+    result = install(run, "--backend", "postgres",
+                     "--pg-dsn", "postgresql://u:hunter2@nosuchhost.invalid/db")
     assert result.exit_code == 1 and result.stdout == ""
-    assert result.stderr.startswith("Error: the Postgres backend is not available yet")
+    assert result.stderr.startswith("Error: cannot connect to Postgres")
+    assert "hunter2" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (home / ".claude" / "settings.json").exists()
     assert not (data_dir / "env").exists()

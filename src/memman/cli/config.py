@@ -82,3 +82,64 @@ def unset(app, key):
     if removed:
         envfile.update(app.datadir.env_file, app.datadir.env_lock, {key: None})
     emit({"action": "unset", "key": key, "removed": removed})
+
+
+@config.command("set-pg-dsn")
+@click.option("--default", "as_default", is_flag=True,
+              help="Write MEMMAN_DEFAULT_POSTGRES_DSN (every Postgres store without its own).")
+@click.option("--store", "store", metavar="S", help="Write MEMMAN_POSTGRES_DSN_<S>.")
+@click.option("--use", is_flag=True,
+              help="Also route the store(s) to Postgres (MEMMAN_BACKEND_<S> or "
+                   "MEMMAN_DEFAULT_BACKEND = postgres).")
+@pass_app
+def set_pg_dsn(app, as_default, store, use):
+    """Build a Postgres DSN from prompts (host, port, database, user, hidden password,
+    optional sslmode) and write it; a blank password leaves it to ~/.pgpass. The
+    server is not contacted."""
+    from memman.config import envfile
+    from memman.config.keys import mask, validate
+    from memman.config.stores import validate_name
+
+    if as_default == bool(store):
+        raise click.UsageError("give exactly one of --default or --store S")
+    if store:
+        validate_name(store)
+    ask = _pg_prompt
+    host = ask("Host", "localhost")
+    port = click.prompt("Port", default=5432, type=click.IntRange(1, 65535), err=True)
+    database = ask("Database", "memman")
+    user = ask("User", None)
+    password = click.prompt("Password (blank: use ~/.pgpass)", default="", hide_input=True,
+                            show_default=False, err=True)
+    sslmode = click.prompt("sslmode (blank: libpq default)", default="", show_default=False,
+                           type=click.Choice(["", *SSLMODES]), show_choices=False, err=True)
+    dsn = build_dsn(host, port, database, user, password, sslmode)
+    key = "MEMMAN_DEFAULT_POSTGRES_DSN" if as_default else f"MEMMAN_POSTGRES_DSN_{store}"
+    changes = {key: validate(key, dsn)}
+    if use:
+        changes["MEMMAN_DEFAULT_BACKEND" if as_default else f"MEMMAN_BACKEND_{store}"] = \
+            "postgres"
+    app.datadir.ensure()
+    envfile.update(app.datadir.env_file, app.datadir.env_lock, changes)
+    emit({"action": "set", "key": key, "value": mask(key, dsn),
+          "changes": {k: mask(k, v) for k, v in sorted(changes.items())}})
+
+
+SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def _pg_prompt(label: str, default: str | None) -> str:
+    return click.prompt(label, default=default, err=True).strip()
+
+
+def build_dsn(host, port, database, user, password, sslmode) -> str:
+    """A ``postgresql://`` URL with every part percent-encoded (an IPv6 host in
+    brackets); the password is left out when blank."""
+    from urllib.parse import quote
+
+    auth = quote(user, safe="")
+    if password:
+        auth += ":" + quote(password, safe="")
+    where = f"[{host}]" if ":" in host and not host.startswith("[") else quote(host, safe="[]")
+    dsn = f"postgresql://{auth}@{where}:{int(port)}/{quote(database, safe='')}"
+    return dsn + (f"?sslmode={sslmode}" if sslmode else "")

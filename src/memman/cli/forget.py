@@ -1,4 +1,6 @@
-"""``memman forget ID``: soft-delete a memory now (not through the queue)."""
+"""``memman forget ID``: soft-delete a memory now (not through the queue).
+
+Its last state is kept as a history version, so ``insights restore`` can undo it."""
 import click
 
 from memman.cli.context import emit, pass_app
@@ -9,6 +11,11 @@ from memman.cli.context import emit, pass_app
 @pass_app
 def forget(app, insight_id):
     """Forget memory ID at once: it is hidden from every recall and its edges go."""
+    emit(forget_insight(app, insight_id))
+
+
+def forget_insight(app, insight_id: str) -> dict:
+    """Soft-delete ``insight_id``; the document ``forget`` prints (also used by MCP)."""
     from memman.errors import NotFoundError
     from memman.scheduler.state import require_started
     from memman.store.open import open_store
@@ -21,10 +28,13 @@ def forget(app, insight_id):
     try:
         with backend.transaction():
             insight = backend.get_insight(insight_id)
-            if insight is None or not backend.soft_delete_insight(insight_id):
+            if insight is None:
+                raise NotFoundError(f"insight '{insight_id}' not found")
+            backend.save_version(insight_id, "forget", reason="forgotten by user")
+            if not backend.soft_delete_insight(insight_id):
                 raise NotFoundError(f"insight '{insight_id}' not found")
             backend.log_op("forget", insight_id, "forgotten by user", before=insight.snapshot())
     finally:
         backend.close()
-    emit({"id": insight_id, "status": "deleted",
-          "message": f"insight {insight_id} forgotten; it will not be recalled again"})
+    return {"id": insight_id, "status": "deleted",
+            "message": f"insight {insight_id} forgotten; it will not be recalled again"}

@@ -1,4 +1,4 @@
-"""``memman graph``: manual links between memories, and walks over the graph."""
+"""``memman graph``: manual links, walks over the graph, rebuilds and exports."""
 import click
 
 from memman.cli.context import emit, pass_app
@@ -106,3 +106,39 @@ def rebuild(app, dry_run, stale_only):
         raise NotFoundError(f"store '{app.store}' does not exist")
     emit(run_rebuild(app.datadir, app.settings, app.store, stale_only=stale_only,
                      dry_run=dry_run, progress=True))
+
+
+@graph.command("export")
+@click.option("--format", "fmt", type=click.Choice(["json", "dot"], case_sensitive=False),
+              default="json", show_default=True,
+              help="json: one document of nodes and edges; dot: Graphviz.")
+@click.option("--output", "-o", metavar="FILE",
+              help="Write to FILE (atomically) instead of stdout.")
+@click.option("--include-deleted", is_flag=True, help="Also show forgotten memories.")
+@click.option("--edge", "edge_types", multiple=True, metavar="TYPE",
+              help="Only edges of this type (repeatable; default: all).")
+@pass_app
+def export(app, fmt, output, include_deleted, edge_types):
+    """Write the store's memory graph as JSON or as Graphviz DOT."""
+    from memman.errors import NotFoundError
+    from memman.graph import export as graph_export
+    from memman.intake import edge as check
+    from memman.store.open import open_store, store_exists
+
+    edge_types = tuple(dict.fromkeys(check.edge_type(t) for t in edge_types))
+    if not store_exists(app.datadir, app.settings, app.store):
+        raise NotFoundError(f"store '{app.store}' does not exist")
+    backend = open_store(app.datadir, app.settings, app.store)
+    try:
+        data = graph_export.collect(backend, app.store, include_deleted=include_deleted,
+                                    edge_types=edge_types)
+    finally:
+        backend.close()
+    fmt = fmt.lower()
+    text = graph_export.to_dot(data) if fmt == "dot" else graph_export.to_json(data)
+    if output is None or output == "-":
+        click.echo(text, nl=False)
+        return
+    path = graph_export.write_atomic(output, text)
+    emit({"action": "exported", "path": path, "format": fmt, "store": app.store,
+          "nodes": len(data["nodes"]), "edges": len(data["edges"])})

@@ -323,10 +323,9 @@ class Importer:
 
 
 def _progress_enabled() -> bool:
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
+    from memman import progress
+
+    return progress.enabled()
 
 
 def _open_input(file: str):
@@ -353,6 +352,7 @@ def _open_input(file: str):
 @pass_app
 def import_(app, file, store_option):
     """Queue the memories of FILE (JSON Lines, or a 'memman export'; '-' for stdin)."""
+    from memman import progress
     from memman.config import stores
     from memman.errors import MemmanError
     from memman.queue.db import open_queue
@@ -361,14 +361,11 @@ def import_(app, file, store_option):
     store = stores.validate_name(store_option) if store_option else app.store
     require_started(app.datadir, "write")
     fh, size = _open_input(file)
-    bar = None
     queue = open_queue(app.datadir)
     importer = Importer(app, store, queue, file)
+    bar = progress.bar(size, desc="import", unit="B", unit_scale=True,
+                       show=_progress_enabled())
     try:
-        if _progress_enabled():
-            from tqdm import tqdm
-
-            bar = tqdm(total=size, unit="B", unit_scale=True, desc="import", file=sys.stderr)
         chunk: list = []
         for number, text, nbytes in read_lines(fh):
             item = importer.check(number, text)
@@ -376,12 +373,10 @@ def import_(app, file, store_option):
                 chunk.append(item)
             if len(chunk) >= CHUNK_LINES:
                 _flush(importer, queue, chunk)
-            if bar is not None:
-                bar.update(nbytes)
+            bar.update(nbytes)
         _flush(importer, queue, chunk)
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
         importer.close()
         queue.close()
         if file != "-":

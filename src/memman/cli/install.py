@@ -74,8 +74,12 @@ def _flag_changes(llm_endpoint, embed_provider, backend, pg_dsn) -> dict:
     from memman.errors import MemmanError
 
     if backend is not None and backend.strip().lower() == "postgres":
-        raise MemmanError("the Postgres backend is not available yet in this memman build; "
-                          "install with the default SQLite backend (--backend sqlite)")
+        if not pg_dsn:
+            raise MemmanError("--backend postgres needs --pg-dsn DSN (or write it first "
+                              "with 'memman config set-pg-dsn --default')")
+        from memman.store.pg_connect import probe
+
+        probe(pg_dsn.strip())  # connect, SELECT 1, pgvector available: or one-line error
     changes = {}
     for key, value in (("MEMMAN_LLM_ENDPOINT", llm_endpoint),
                        ("MEMMAN_EMBED_PROVIDER", embed_provider),
@@ -137,14 +141,15 @@ def wizard(settings) -> dict:
     return changes
 
 
-def _context_factory(app, hooks_only: bool = False):
+def _context_factory(app, hooks_only: bool = False, write_path: str | None = None):
     from memman.integrations import InstallContext, memman_executable
 
     home = Path.home()
     data_dir = app.datadir.root
     memman_bin = memman_executable()
     return lambda: InstallContext(home=home, data_dir=data_dir, memman_bin=memman_bin,
-                                  hooks_only=hooks_only)
+                                  hooks_only=hooks_only, store=app.store_option,
+                                  write_path=Path(write_path) if write_path else None)
 
 
 def _current_interval(units, kind: str, datadir) -> int:
@@ -227,9 +232,12 @@ def _entry(name: str, result, ctx) -> dict:
 @click.option("--hooks-only", is_flag=True,
               help="Claude Code: hooks and settings only, no skill file (for hosts that "
                    "manage skills themselves, such as NanoClaw containers).")
+@click.option("--write", "write_path", metavar="PATH",
+              help="mcp-json: merge the memman server entry into this MCP client config "
+                   "(.toml: Codex; otherwise JSON with mcpServers). Default: print it.")
 @pass_app
 def install(app, targets, no_wizard, llm_endpoint, embed_provider, backend, pg_dsn,
-            no_scheduler, hooks_only):
+            no_scheduler, hooks_only, write_path):
     """Install memman's hooks, skill and settings into agent hosts, then the scheduler."""
     from memman.config import envfile
     from memman.config.keys import mask
@@ -237,7 +245,9 @@ def install(app, targets, no_wizard, llm_endpoint, embed_provider, backend, pg_d
     from memman.worker.provenance import active
 
     changes = _flag_changes(llm_endpoint, embed_provider, backend, pg_dsn)
-    make_ctx = _context_factory(app, hooks_only)
+    if write_path is not None and "mcp-json" not in targets:
+        raise click.UsageError("--write is for --target mcp-json only")
+    make_ctx = _context_factory(app, hooks_only, write_path)
     skipped: list = []
     chosen = _choose(targets, make_ctx, skipped)
     for _name, module in chosen:

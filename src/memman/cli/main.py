@@ -15,6 +15,7 @@ COMMANDS = {
     "forget": "memman.cli.forget:forget",
     "insights": "memman.cli.insights:insights",
     "status": "memman.cli.status:status",
+    "doctor": "memman.cli.doctor:doctor",
     "store": "memman.cli.store:store",
     "log": "memman.cli.log:log",
     "config": "memman.cli.config:config",
@@ -25,8 +26,11 @@ COMMANDS = {
     "prime": "memman.cli.prime:prime",
     "guide": "memman.cli.prime:guide",
     "hook": "memman.cli.hook:hook",
+    "embed": "memman.cli.embed:embed",
+    "migrate": "memman.cli.migrate:migrate",
     "install": "memman.cli.install:install",
     "uninstall": "memman.cli.install:uninstall",
+    "mcp": "memman.cli.mcp:mcp",
 }
 
 

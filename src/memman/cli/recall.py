@@ -1,7 +1,9 @@
 """``memman recall``: find memories for a query.
 
 The default path is the ranked, graph-aware engine (memman.recall.engine);
-``--basic`` is plain keyword matching (every query word must match).
+``--basic`` is plain keyword matching (every query word must match). Either path
+counts an access only for the first few results it shows, once each
+(memman.lifecycle.retention.accessed_ids), and writes nothing to a read-only store.
 """
 import click
 
@@ -64,12 +66,13 @@ def smart_recall(app, text, *, limit, category, source, intent, expand) -> dict:
             out["meta"]["order"] = [i for i in out["meta"].get("order", []) if i in kept]
         if not backend.readonly:
             from memman.intake.redact import redact
+            from memman.lifecycle.retention import accessed_ids
 
             hits = [{"id": r["insight"]["id"][:8], "via": r["via"], "score": r["score"]}
                     for r in out["results"]]
             detail = json.dumps({"intent": out["meta"]["intent"], "q": redact(text)[0][:80],
                                  "hits": hits}, sort_keys=True)
-            backend.note_recall([r["insight"]["id"] for r in out["results"]],
+            backend.note_recall(accessed_ids([r["insight"]["id"] for r in out["results"]]),
                                 "recall-detail", detail)
         return out
     finally:
@@ -86,8 +89,9 @@ def basic_recall(app, text, terms, *, category, source, limit):
         results = backend.search_basic(terms, category=category, source=source, limit=limit)
         if not backend.readonly:
             from memman.intake.redact import redact
+            from memman.lifecycle.retention import accessed_ids
 
-            backend.note_recall([r.id for r in results], "recall:basic",
+            backend.note_recall(accessed_ids([r.id for r in results]), "recall:basic",
                                 f"q={redact(text)[0][:80]} hits={len(results)}")
         return results
     finally:

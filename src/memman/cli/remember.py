@@ -70,10 +70,18 @@ def _refuse_readonly_store(datadir, store: str) -> None:
 @pass_app
 def remember(app, text, category, importance, source, entities, no_reconcile):
     """Queue TEXT to be remembered (use '-' to read it from stdin)."""
+    emit(queue_memory(app, read_text(text), category=category, importance=importance,
+                      source=source, entities=entities, no_reconcile=no_reconcile))
+
+
+def queue_memory(app, raw: str, *, category=None, importance=None, source=None,
+                 entities=None, no_reconcile=False) -> dict:
+    """Check, redact and queue ``raw``; the document ``remember`` prints (also used by
+    the MCP server's memory_remember)."""
     from memman.queue.db import open_queue
     from memman.scheduler.state import require_started
 
-    content, kinds, warnings = prepare_content(read_text(text))
+    content, kinds, warnings = prepare_content(raw)
     hints = validated_hints(category, importance, source, entities)
     store = app.store
     require_started(app.datadir, "write")
@@ -84,5 +92,5 @@ def remember(app, text, category, importance, source, entities, no_reconcile):
                                  redactions=kinds, **hints)
     finally:
         queue.close()
-    emit({"action": "queued", "queue_id": queue_id, "store": store,
-          "quality_warnings": warnings, "redacted": kinds})
+    return {"action": "queued", "queue_id": queue_id, "store": store,
+            "quality_warnings": warnings, "redacted": kinds}

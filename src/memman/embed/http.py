@@ -4,7 +4,10 @@
 back-off 0.5 s, 1 s, 2 s (a ``Retry-After`` of at most 10 seconds is honoured
 instead), turns every failure into a one-line :class:`EmbedError`, maps 401/403 to
 :class:`EmbedCredentialError` naming the env-file key, and traces ``embed_request``
-/ ``embed_response`` without ever recording headers. httpx is imported on first use.
+/ ``embed_response`` without ever recording headers. Every call is counted in
+``memman.usage`` (with the token counts the reply carries: ``usage.prompt_tokens`` /
+``usage.total_tokens``, or Ollama's ``prompt_eval_count``; none for legacy Ollama),
+and every call that fails for good as an error. httpx is imported on first use.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from urllib.parse import urlsplit
 
 from memman import trace
 from memman.embed.base import EmbedCredentialError, EmbedError
+from memman.usage import record as record_usage
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
 BACKOFF = (0.5, 1.0, 2.0)
@@ -23,12 +27,40 @@ MESSAGE_LIMIT = 200
 
 def post_json(url: str, payload: dict, headers: dict | None, timeout: float,
               retries: int = 3, *, sleep=None, key_name: str | None = None,
-              provider: str = "", client=None):
+              provider: str = "", client=None, handled_statuses=()):
     """POST ``payload`` as JSON and return the decoded JSON reply of a 2xx answer.
 
     ``retries`` is the number of retries after the first attempt. ``sleep`` (default
     ``time.sleep``) is injectable for tests. ``key_name`` is the env-file key named in
-    credential errors. ``client`` is an optional open ``httpx.Client`` to reuse."""
+    credential errors. ``client`` is an optional open ``httpx.Client`` to reuse.
+    ``handled_statuses``: HTTP statuses the caller expects and handles (a probe), so
+    they are not counted as failed calls."""
+    model = str(payload.get("model") or "")
+    try:
+        data = _post_json(url, payload, headers, timeout, retries, sleep=sleep,
+                          key_name=key_name, provider=provider, client=client)
+    except EmbedError as exc:
+        if exc.status not in handled_statuses:
+            record_usage("embed", "embed", provider, model, error=True)
+        raise
+    record_usage("embed", "embed", provider, model, **reply_tokens(data))
+    return data
+
+
+def reply_tokens(data) -> dict:
+    """The token counts an embeddings reply carries (absent ones left out)."""
+    if not isinstance(data, dict):
+        return {}
+    usage = data.get("usage")
+    if isinstance(usage, dict):
+        return {k: usage[k] for k in ("prompt_tokens", "total_tokens") if k in usage}
+    if "prompt_eval_count" in data:  # Ollama /api/embed
+        return {"prompt_tokens": data["prompt_eval_count"]}
+    return {}
+
+
+def _post_json(url, payload, headers, timeout, retries, *, sleep, key_name, provider,
+               client):
     import httpx
 
     if sleep is None:

@@ -29,10 +29,10 @@ class OllamaEmbedder(Embedder):
         self.sleep = sleep
         self.legacy = False
 
-    def _post(self, client, path: str, payload: dict):
+    def _post(self, client, path: str, payload: dict, handled_statuses=()):
         return post_json(self.host + path, payload, {"Content-Type": "application/json"},
                          self.timeout, self.retries, sleep=self.sleep, provider=self.provider,
-                         client=client)
+                         client=client, handled_statuses=handled_statuses)
 
     def _embed(self, texts: list[str]) -> list[list[float]]:
         import httpx
@@ -44,7 +44,9 @@ class OllamaEmbedder(Embedder):
             while start < len(texts) and not self.legacy:
                 batch = texts[start:start + BATCH_SIZE]
                 try:
-                    data = self._post(client, "/api/embed", {"model": self.model, "input": batch})
+                    # a 404 here is the probe for servers older than 0.3, not a failure
+                    data = self._post(client, "/api/embed", {"model": self.model, "input": batch},
+                                      handled_statuses=(404,))
                 except EmbedError as exc:
                     if exc.status != 404:
                         raise

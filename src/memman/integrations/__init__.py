@@ -18,6 +18,7 @@ TARGETS = {
     "claude-code": "memman.integrations.claude_code",
     "openclaw": "memman.integrations.openclaw",
     "nanoclaw": "memman.integrations.nanoclaw",
+    "mcp-json": "memman.integrations.mcp_json",
 }
 
 
@@ -28,6 +29,8 @@ class InstallContext:
     memman_bin: str            # absolute path of the memman executable hooks should run
     changes: list = field(default_factory=list)  # human-readable log of what was done
     hooks_only: bool = False   # hooks and settings, no skill (hosts that manage skills)
+    write_path: Path | None = None  # mcp-json: the client config file to merge into
+    store: str | None = None   # mcp-json: the --store the server should be started with
 
     def note(self, what: str) -> None:
         self.changes.append(what)

@@ -6,8 +6,10 @@
 about the wire: headers (bearer only when a key is set; OpenRouter attribution only
 for OpenRouter hosts), retries with back-off on rate limits, 5xx, connection errors
 and timeouts, the ``response_format`` fallback for servers that reject it, answer
-checks (empty, truncated), the response cache, per-role statistics and the debug
-trace. Every failure is an ``LLMError`` with a one-line message.
+checks (empty, truncated), the response cache, per-role statistics, usage accounting
+(``memman.usage``: one record per answered or failed call, by the task its system
+prompt names) and the debug trace. Every failure is an ``LLMError`` with a one-line
+message.
 
 Roles pick the model and the timeout: ``fast`` (query expansion; ``fast_timeout``),
 ``slow_canonical`` (extraction, reconciliation) and ``slow_metadata`` (enrichment,
@@ -28,6 +30,7 @@ from memman import trace
 from memman.errors import MemmanError
 from memman.llm import prompts
 from memman.llm.parse import parse_json
+from memman.usage import record as record_usage
 
 __all__ = [
     "LLMError", "LLMClient", "ROLES", "ROLE_KEYS", "from_settings", "llm_mode",
@@ -157,7 +160,9 @@ def from_settings(settings, *, cache=None, **kwargs) -> "LLMClient | None":
     timeout = settings.get("MEMMAN_LLM_TIMEOUT")
     if timeout and "timeout" not in kwargs:
         kwargs["timeout"] = float(timeout)
-    return LLMClient(endpoint, key, models, cache=cache, key_name=key_name, **kwargs)
+    client = LLMClient(endpoint, key, models, cache=cache, key_name=key_name, **kwargs)
+    client.usage_root = settings.env_file.parent  # the data dir its calls are charged to
+    return client
 
 
 # -- client --------------------------------------------------------------------------
@@ -244,6 +249,10 @@ class LLMClient:
         self._http = None
         self._no_response_format: set[str] = set()
         self._stats = {role: _empty_stats() for role in ROLES}
+        self.usage_root = None
+        self.provider = _host(self.endpoint) or self.endpoint
+        # The task of the call this thread is making (set per call; the client is shared).
+        self._task = threading.local()
 
     # -- public ------------------------------------------------------------------------
 
@@ -337,8 +346,18 @@ class LLMClient:
         if trace.enabled():
             trace.event(name, **self._scrub(fields))
 
+    def _record_usage(self, role: str, usage_body: dict | None = None, *,
+                      error: bool = False) -> None:
+        body = usage_body or {}
+        record_usage("llm", getattr(self._task, "name", None) or role, self.provider,
+                     self.models[role], prompt_tokens=body.get("prompt_tokens"),
+                     completion_tokens=body.get("completion_tokens"),
+                     total_tokens=body.get("total_tokens"), error=error,
+                     root=self.usage_root)
+
     def _error(self, role: str, message: str, **kwargs) -> LLMError:
         self._count(role, errors=1)
+        self._record_usage(role, error=True)
         err = LLMError(self._scrub(message), **kwargs)
         self._trace("llm_error", role=role, model=self.models[role], error=str(err),
                     status=kwargs.get("status"))
@@ -347,6 +366,7 @@ class LLMClient:
     def _complete(self, role, system, user, max_tokens, json_mode, retries, check) -> str:
         self._check_role(role)
         model = self.models[role]
+        self._task.name = _task_of(system)
         key = None
         if self.cache is not None:
             from memman.llm.cache import cache_key
@@ -371,6 +391,7 @@ class LLMClient:
                 check(text)
             except LLMError as exc:
                 self._count(role, errors=1)
+                self._record_usage(role, error=True)
                 self._trace("llm_error", role=role, model=model, error=str(exc))
                 raise
         if key is not None:
@@ -494,6 +515,7 @@ class LLMClient:
         completion_tokens = _int(usage.get("completion_tokens"))
         self._count(role, calls=1, prompt_tokens=prompt_tokens,
                     completion_tokens=completion_tokens)
+        self._record_usage(role, usage)
         self._trace("llm_response", role=role, model=model, status=200, elapsed_ms=elapsed_ms,
                     finish_reason=finish, usage=usage, content=content)
         if not content or not content.strip():
@@ -507,6 +529,13 @@ class LLMClient:
                     role, f"truncated LLM answer ({role}, {model}): the JSON was cut at "
                           f"max_tokens; {_one_line(content, 80)!r}") from None
         return content
+
+
+def _task_of(system: str) -> str | None:
+    """The task a system prompt opens with (``prompts.TASK_MARKERS``), if any."""
+    head = system[:80] if isinstance(system, str) else ""
+    return next((name for name, marker in prompts.TASK_MARKERS.items()
+                 if head.startswith(marker)), None)
 
 
 def _empty_stats() -> dict:

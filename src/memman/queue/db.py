@@ -17,6 +17,7 @@ BACKOFF_CAP_SECONDS = 600
 STALE_AGE_SECONDS = 7 * 86400
 DONE_RETENTION_SECONDS = 60
 WORKER_RUNS_KEEP_SECONDS = 7 * 86400
+USAGE_KEEP_DAYS = 400
 MAX_ERROR_CHARS = 1000
 PREVIEW_CHARS = 80
 
@@ -74,6 +75,10 @@ class QueueDB:
         try:
             self.conn = db.connect(str(self.path), readonly=readonly)
             if not readonly:
+                if not migrations.applied(self.conn):  # new, or written by memman 0.16
+                    from memman.upgrade import queue_016
+
+                    queue_016.upgrade_if_needed(self.conn, self.path, migrations)
                 migrations.apply(self.conn)
         except sqlite3.Error as exc:
             raise db.describe_error("queue database", self.path, exc) from None
@@ -293,6 +298,15 @@ class QueueDB:
             return self._write("DELETE FROM queue WHERE store = ?", (store,)).rowcount
 
     # -- worker runs -----------------------------------------------------------
+    @property
+    def origin(self) -> str:
+        """This queue's uuid (memories keep it beside their ``queue_id``)."""
+        if getattr(self, "_origin", None) is None:
+            row = self.conn.execute(
+                "SELECT value FROM queue_meta WHERE key = 'origin'").fetchone()
+            self._origin = row[0]
+        return self._origin
+
     def start_run(self) -> int:
         import socket
 
@@ -329,6 +343,56 @@ class QueueDB:
             "DELETE FROM worker_runs WHERE started_at <= ?",
             (clock.now() - WORKER_RUNS_KEEP_SECONDS,),
         ).rowcount
+
+    # -- usage -------------------------------------------------------------------
+    def add_usage(self, rows: list[dict]) -> None:
+        """Add per-day call and token totals (memman.usage rows) in one transaction,
+        and drop days older than USAGE_KEEP_DAYS."""
+        now = clock.now()
+        try:
+            with db.transaction(self.conn):
+                self.conn.executemany(
+                    "INSERT INTO usage (day, kind, purpose, provider, model, calls, errors, "
+                    "prompt_tokens, completion_tokens, total_tokens, updated_at) "
+                    "VALUES (:day, :kind, :purpose, :provider, :model, :calls, :errors, "
+                    ":prompt_tokens, :completion_tokens, :total_tokens, :now) "
+                    "ON CONFLICT (day, kind, purpose, provider, model) DO UPDATE SET "
+                    "calls = calls + excluded.calls, errors = errors + excluded.errors, "
+                    "prompt_tokens = prompt_tokens + excluded.prompt_tokens, "
+                    "completion_tokens = completion_tokens + excluded.completion_tokens, "
+                    "total_tokens = total_tokens + excluded.total_tokens, "
+                    "updated_at = excluded.updated_at",
+                    [{**row, "now": now} for row in rows])
+                self.conn.execute("DELETE FROM usage WHERE day < ?",
+                                  (clock.iso(now - USAGE_KEEP_DAYS * 86400)[:10],))
+        except sqlite3.Error as exc:
+            raise db.describe_error("queue database", self.path, exc) from None
+
+    def usage_rows(self, *, since_day: str | None = None) -> list[dict]:
+        """Usage rows of ``since_day`` (YYYY-MM-DD, UTC) and later, oldest first; []
+        for a queue opened read-only before it had the usage table."""
+        sql, args = "SELECT * FROM usage", []
+        if since_day:
+            sql += " WHERE day >= ?"
+            args.append(since_day)
+        try:
+            rows = self.conn.execute(sql + " ORDER BY day, kind, purpose, provider, model",
+                                     args).fetchall()
+        except sqlite3.Error as exc:
+            if "no such table" in str(exc):
+                return []
+            raise db.describe_error("queue database", self.path, exc) from None
+        return [dict(r) for r in rows]
+
+    # -- doctor ------------------------------------------------------------------
+    def schema_problems(self) -> list[str]:
+        """Missing tables and migrations not applied yet; [] when the schema is current."""
+        tables = {r[0] for r in self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        problems = [f"table {t} missing" for t in ("queue", "worker_runs")
+                    if t not in tables]
+        problems += [f"migration {name} not applied" for name in migrations.pending(self.conn)]
+        return problems
 
 
 def open_queue(datadir, *, create: bool = True, readonly: bool = False) -> QueueDB | None:

@@ -83,3 +83,38 @@ def m004_pending_edges(conn):
     );
     CREATE INDEX idx_pending_edges_store ON pending_edges(store, id);
     """)
+
+
+@migrations
+def m005_usage(conn):
+    # What the worker and commands paid for: one row per UTC day and (kind, purpose,
+    # provider, model), added to at the end of every drain (memman.usage).
+    execute_script(conn, """
+    CREATE TABLE usage (
+        day TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        calls INTEGER NOT NULL DEFAULT 0,
+        errors INTEGER NOT NULL DEFAULT 0,
+        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        total_tokens INTEGER NOT NULL DEFAULT 0,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (day, kind, purpose, provider, model)
+    ) WITHOUT ROWID;
+    """)
+
+
+@migrations
+def m006_queue_meta(conn):
+    # The queue's own uuid: memories remember which queue row wrote them by
+    # (queue_id, origin), since hosts sharing a store each count their own rows.
+    import uuid
+
+    execute_script(conn, """
+    CREATE TABLE queue_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """)
+    conn.execute("INSERT INTO queue_meta (key, value) VALUES ('origin', ?)",
+                 (uuid.uuid4().hex,))

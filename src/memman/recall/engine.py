@@ -2,9 +2,12 @@
 activation spread from the most relevant over the memory graph, and an
 intent-specific reading order.
 
-1. Candidates, up to ANCHOR_K per signal: keyword (FTS5 BM25 over the query's
-   terms), vector (cosine against the query) and entity (memories naming the
-   query's entities, found by the same rules the worker uses).
+1. Candidates, up to ANCHOR_K per signal: keyword (the backend's keyword index over
+   the query's terms: FTS5 BM25 on SQLite, a tsvector rank on Postgres), vector
+   (cosine against the query, from ``backend.vector_top``: the HNSW index on
+   Postgres, the recall vector file on SQLite) and entity (memories naming the
+   query's entities, found by the same rules the worker uses). Only these anchors
+   and their graph neighbours are read, so recall does not scan the store.
 2. Relevance of each candidate, in [0, 1]: a weighted sum (per intent) of keyword
    match (the larger of its BM25 relative to the best hit and the IDF-weighted share
    of the query's terms it contains, so a word that is in every memory counts for
@@ -17,14 +20,19 @@ intent-specific reading order.
    Memories first reached this way get a relevance of their own. This finds what sits
    next to a match: the answer given right after the question that shares the
    query's words, the rest of a work session (temporal edges), a cause (causal edges).
-4. Score = relevance + the intent's graph weight x activation, plus a small bonus for
-   effective importance. Results are always in score order (an ordering that moved
-   the best evidence down would cost the reader it); ``meta.order`` gives the same
-   results oldest-first for WHEN and cause-before-effect for WHY.
+4. Score = relevance + the intent's graph weight x activation, plus a tie-breaker:
+   IMPORTANCE_BONUS x effective importance (capped at 1), computed for this moment
+   (decay since the last access) by memman.lifecycle.retention. Results are always
+   in score order (an ordering that moved the best evidence down would cost the
+   reader it); ``meta.order`` gives the same results oldest-first for WHEN and
+   cause-before-effect for WHY.
 """
 import math
 
+from memman import clock
+from memman.lifecycle.retention import effective_importance_of
 from memman.recall.intent import EDGE_WEIGHTS, HINTS
+from memman.recall.matrix import VectorView  # noqa: F401  (moved; bench/ profiles it here)
 
 ANCHOR_K = 30
 VECTOR_MIN_SIM = 0.10
@@ -42,76 +50,9 @@ SCORE_WEIGHTS = {
     "ENTITY": {"keyword": 0.40, "similarity": 0.40, "entity": 0.20, "graph": 0.40},
     "GENERAL": {"keyword": 0.45, "similarity": 0.45, "entity": 0.10, "graph": 0.40},
 }
+# At most 0.03 against signals weighted 0.40-0.45 each: EI can only reorder memories
+# whose relevance is nearly tied, so it cannot push a weaker match over a better one.
 IMPORTANCE_BONUS = 0.03
-
-
-class VectorView:
-    """Query similarities for a store: the precomputed file plus anything newer."""
-
-    def __init__(self, backend, store_dir, fingerprint, qvec):
-        self.qvec = qvec
-        self.sims: dict[str, float] = {}   # id -> cosine, for memories known by id
-        self.by_seq = None                 # (seqs, sims) arrays from the matrix
-        self.source = "none"
-        if qvec is None:
-            return
-        from memman.recall.matrix import Matrix
-
-        import numpy as np
-
-        matrix = Matrix.open(store_dir, fingerprint)
-        tail_after, changed = 0, None
-        if matrix is not None:
-            self.by_seq = (matrix.seqs, matrix.vectors @ qvec)
-            tail_after, changed = matrix.max_seq, matrix.header.get("written_at")
-            self.source = "matrix"
-        else:
-            self.source = "store"
-        dim = int(fingerprint.get("dim") or 0)
-        for _, insight_id, blob in backend.vectors_after(tail_after, changed_since=changed):
-            if dim and len(blob) == 4 * dim:
-                self.sims[insight_id] = float(np.frombuffer(blob, dtype="<f4") @ qvec)
-
-    def top(self, backend, k: int, *, category=None, source=None) -> list[tuple[str, float]]:
-        import numpy as np
-
-        found: list[tuple[str, float]] = []
-        if self.by_seq is not None and len(self.by_seq[0]):
-            seqs, sims = self.by_seq
-            want = min(len(sims), k * (4 if category or source else 2))
-            idx = np.argpartition(-sims, want - 1)[:want]
-            idx = idx[np.argsort(-sims[idx])]
-            idx = [i for i in idx if sims[i] >= VECTOR_MIN_SIM]
-            alive = backend.ids_for_seqs([int(seqs[i]) for i in idx], category=category,
-                                         source=source)
-            for i in idx:
-                insight_id = alive.get(int(seqs[i]))
-                if insight_id is not None and insight_id not in self.sims:
-                    found.append((insight_id, float(sims[i])))
-        fresh = sorted(self.sims.items(), key=lambda kv: -kv[1])
-        if fresh and (category or source):
-            keep = {i.id for i in backend.get_insights([i for i, _ in fresh[:k * 4]])
-                    if (not category or i.category == category)
-                    and (not source or i.source == source)}
-            fresh = [kv for kv in fresh if kv[0] in keep]
-        found += [kv for kv in fresh[:k] if kv[1] >= VECTOR_MIN_SIM]
-        found.sort(key=lambda kv: -kv[1])
-        return found[:k]
-
-    def similarity(self, backend, insight_ids: list[str]) -> dict[str, float]:
-        import numpy as np
-
-        out = {i: self.sims[i] for i in insight_ids if i in self.sims}
-        missing = [i for i in insight_ids if i not in out]
-        if missing and self.by_seq is not None and len(self.by_seq[0]):
-            seqs, sims = self.by_seq
-            wanted = backend.seqs_for_ids(missing)
-            positions = np.searchsorted(seqs, [wanted[i] for i in missing if i in wanted])
-            for insight_id, pos in zip([i for i in missing if i in wanted], positions,
-                                       strict=True):
-                if pos < len(seqs) and seqs[pos] == wanted[insight_id]:
-                    out[insight_id] = float(sims[pos])
-        return out
 
 
 def spread(backend, sources: dict[str, float], intent: str) -> dict[str, float]:
@@ -194,12 +135,15 @@ def run(backend, store_dir, settings, cache_dir, query: str, *, limit: int = 10,
     qvec, degraded = query_vector(query, fingerprint, settings, cache_dir)
     if degraded:
         meta["degraded"] = degraded
-    vectors = VectorView(backend, store_dir, fingerprint, qvec)
-    meta["vector_source"] = vectors.source
+    # The backend answers vector queries (HNSW index on Postgres, the recall vector
+    # file plus newer rows on SQLite); ``store_dir`` is kept for callers.
+    qblob = qvec.astype("<f4").tobytes() if qvec is not None else None
+    meta["vector_source"] = backend.vector_source(qblob) if qblob else "none"
 
     flt = {"category": category, "source": source}
     keyword = backend.recall_keyword(terms, ANCHOR_K, **flt)
-    vector = vectors.top(backend, ANCHOR_K, **flt)
+    vector = (backend.vector_top(qblob, ANCHOR_K, min_sim=VECTOR_MIN_SIM, **flt)
+              if qblob else [])
     entity = backend.recall_entity(entities, ANCHOR_K, **flt)
     via = _via(keyword, vector, entity)
     meta["anchor_count"] = len(via)
@@ -216,7 +160,7 @@ def run(backend, store_dir, settings, cache_dir, query: str, *, limit: int = 10,
         found = {i.id: i for i in backend.get_insights(insight_ids)
                  if (not category or i.category == category)
                  and (not source or i.source == source)}
-        sims = vectors.similarity(backend, list(found))
+        sims = backend.vector_similarity(qblob, list(found)) if qblob else {}
         for insight_id, insight in found.items():
             own = {
                 "keyword": round(max(keyword_coverage(terms, insight, idf),
@@ -234,11 +178,14 @@ def run(backend, store_dir, settings, cache_dir, query: str, *, limit: int = 10,
     meta["traversed"] = len(rows)
 
     scored = []
+    degrees = backend.degrees_of(list(rows))
+    now = clock.now()
     for insight_id, insight in rows.items():
         graph = round(activation.get(insight_id, 0.0), 4)
         signals[insight_id]["graph"] = graph
+        ei = effective_importance_of(insight, degrees.get(insight_id, 0), now)
         score = (relevance[insight_id] + weights["graph"] * graph
-                 + IMPORTANCE_BONUS * min(insight.effective_importance, 1.0))
+                 + IMPORTANCE_BONUS * min(ei, 1.0))
         scored.append((score, insight.importance, insight_id))
     scored.sort(key=lambda s: (-s[0], -s[1], s[2]))
     results = []

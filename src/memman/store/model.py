@@ -33,6 +33,10 @@ class Insight:
     model_id: str | None = None
     embedding_model: str | None = None
     queue_id: int | None = None
+    protected: bool = False
+    # Which queue.db ``queue_id`` counts in (that queue's uuid): hosts sharing a
+    # Postgres store number their queue rows independently.
+    queue_origin: str | None = None
 
     COLUMNS = ()  # filled below
 
@@ -47,6 +51,8 @@ class Insight:
             if name in JSON_LIST_FIELDS and isinstance(value, str):
                 value = json.loads(value) if value else ([] if name == "entities" else None)
             data[name] = value
+        if "protected" in data:
+            data["protected"] = bool(data["protected"])
         return cls(**data)
 
     def to_dict(self) -> dict:
@@ -66,6 +72,8 @@ class Insight:
             value = getattr(self, optional)
             if value is not None:
                 out[optional] = value
+        if self.protected:
+            out["protected"] = True
         return out
 
     def snapshot(self) -> dict:
@@ -81,6 +89,53 @@ class Insight:
 
 
 Insight.COLUMNS = tuple(f.name for f in fields(Insight))
+
+
+@dataclass
+class Version:
+    """An earlier state of a memory, kept when a change replaced or deleted it.
+
+    ``written_at``/``queue_id``: when and by which queue row this state was written;
+    ``changed_at``/``change``/``reason``/``changed_by_queue_id``: what ended it (an oplog
+    operation such as ``reconcile-update``, ``forget`` or ``restore``). ``embedding``
+    and ``edges`` are loaded only for a restore."""
+    insight_id: str
+    version: int
+    content: str
+    category: str
+    importance: int
+    entities: list
+    source: str
+    deleted: bool
+    written_at: str
+    queue_id: int | None
+    changed_at: str
+    change: str
+    reason: str | None = None
+    changed_by_queue_id: int | None = None
+    keywords: list | None = None
+    summary: str | None = None
+    semantic_facts: list | None = None
+    embedding: bytes | None = None
+    embedding_model: str | None = None
+    edges: list | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "version": self.version,
+            "content": self.content,
+            "category": self.category,
+            "importance": self.importance,
+            "entities": list(self.entities or []),
+            "source": self.source,
+            "deleted": self.deleted,
+            "written_at": self.written_at,
+            "queue_id": self.queue_id,
+            "changed_at": self.changed_at,
+            "change": self.change,
+            "reason": self.reason,
+            "changed_by_queue_id": self.changed_by_queue_id,
+        }
 
 
 @dataclass

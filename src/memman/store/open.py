@@ -7,19 +7,35 @@ from memman.store.base import Backend
 
 def store_exists(datadir: DataDir, settings: Settings | None, store: str) -> bool:
     if settings is not None and settings.backend_for(store) == "postgres":
-        return True  # existence is the schema's; checked on open
+        from memman.store.postgres import schema_exists
+
+        # The connection is parked and reused by the open that usually follows.
+        return schema_exists(postgres_dsn(settings, store), store)
     return datadir.store_db(store).is_file()
+
+
+def postgres_dsn(settings: Settings, store: str) -> str:
+    """``MEMMAN_POSTGRES_DSN_<store>`` > ``MEMMAN_DEFAULT_POSTGRES_DSN`` (env file only;
+    a DSN may leave the password to ``~/.pgpass``)."""
+    dsn = settings.for_store("MEMMAN_POSTGRES_DSN", store)
+    if not dsn:
+        raise MemmanError(
+            f"store '{store}' uses the postgres backend but no DSN is set; run 'memman config "
+            f"set-pg-dsn --store {store}' (or --default)")
+    return dsn
 
 
 def open_store(datadir: DataDir, settings: Settings | None, store: str, *,
                create: bool = False, readonly: bool = False) -> Backend:
     """Open ``store``; ``create`` makes it (and the data dir) if missing."""
     backend = settings.backend_for(store) if settings is not None else "sqlite"
+    if backend == "postgres":
+        from memman.store.postgres import PostgresBackend
+
+        return PostgresBackend(postgres_dsn(settings, store), store, create=create,
+                               readonly=readonly)
     if backend != "sqlite":
-        raise MemmanError(
-            f"store '{store}' uses the {backend} backend, which this memman build does not "
-            "support yet"
-        )
+        raise MemmanError(f"store '{store}' uses an unknown backend {backend!r}")
     from memman.store.sqlite import SQLiteBackend
 
     path = datadir.store_db(store)
@@ -27,7 +43,12 @@ def open_store(datadir: DataDir, settings: Settings | None, store: str, *,
         if not create:
             raise NotFoundError(f"store '{store}' does not exist")
         datadir.ensure_store_dir(store)
-    return SQLiteBackend(path, readonly=readonly or is_readonly(datadir, settings, store))
+    readonly = readonly or is_readonly(datadir, settings, store)
+    if not readonly and path.is_file():
+        from memman.upgrade.store_016 import upgrade_if_needed
+
+        upgrade_if_needed(datadir, store)  # a memman 0.16 file becomes ours, backed up first
+    return SQLiteBackend(path, readonly=readonly)
 
 
 def is_readonly(datadir: DataDir, settings: Settings | None, store: str) -> bool:

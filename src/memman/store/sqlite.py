@@ -7,7 +7,7 @@ from pathlib import Path
 from memman import clock, db
 from memman.errors import MemmanError
 from memman.store.base import Backend
-from memman.store.model import Edge, Insight, OpEntry
+from memman.store.model import Edge, Insight, OpEntry, Version
 from memman.store.sqlite_schema import migrations
 
 _COLUMNS = ", ".join(Insight.COLUMNS)
@@ -116,10 +116,12 @@ class SQLiteBackend(Backend):
             self.delete_edges_of(insight_id)
             return True
 
-    def find_by_queue_id(self, queue_id):
-        rows = self.conn.execute(
-            f"SELECT {_COLUMNS} FROM insights WHERE queue_id = ? ORDER BY seq", (queue_id,)
-        ).fetchall()
+    def find_by_queue_id(self, queue_id, origin=None):
+        sql, args = f"SELECT {_COLUMNS} FROM insights WHERE queue_id = ?", [queue_id]
+        if origin is not None:
+            sql += " AND queue_origin = ?"
+            args.append(origin)
+        rows = self.conn.execute(sql + " ORDER BY seq", args).fetchall()
         return [Insight.from_row(r) for r in rows]
 
     def search_basic(self, terms, *, category, source, limit):
@@ -508,8 +510,8 @@ class SQLiteBackend(Backend):
         return [tuple(r) for r in self.conn.execute(
             "SELECT i.id, i.importance, i.access_count, "
             "coalesce(i.last_accessed_at, i.created_at), "
-            "(SELECT count(*) FROM edges e WHERE e.source_id = i.id OR e.target_id = i.id) "
-            "FROM insights i WHERE i.deleted_at IS NULL")]
+            "(SELECT count(*) FROM edges e WHERE e.source_id = i.id OR e.target_id = i.id), "
+            "i.protected FROM insights i WHERE i.deleted_at IS NULL")]
 
     def set_effective_importance(self, values):
         with self.transaction():
@@ -519,7 +521,7 @@ class SQLiteBackend(Backend):
 
     def prune_candidates(self, limit, created_before):
         return self._select(
-            "deleted_at IS NULL AND importance < 4 AND access_count < 3 AND created_at < ?",
+            "deleted_at IS NULL AND importance < 4 AND protected = 0 AND created_at < ?",
             [created_before, limit], "ORDER BY effective_importance, created_at LIMIT ?")
 
     def trim_oplog(self, before, keep):
@@ -568,6 +570,115 @@ class SQLiteBackend(Backend):
             "SELECT sum(access_count = 0), count(*) FROM insights WHERE deleted_at IS NULL"
         ).fetchone()
         return {"operation_counts": counts, "never_accessed": never or 0, "total_active": active}
+
+    # -- usage and recall stats ------------------------------------------------------
+    def list_oplog_ops(self, operations, *, since, limit):
+        if not operations:
+            return []
+        sql = f"SELECT * FROM oplog WHERE operation IN ({', '.join('?' * len(operations))})"
+        args: list = list(operations)
+        if since:
+            sql += " AND created_at >= ?"
+            args.append(since)
+        sql += " ORDER BY id DESC LIMIT ?"
+        args.append(limit)
+        return [
+            OpEntry(r["id"], r["operation"], r["insight_id"], r["detail"], r["created_at"],
+                    json.loads(r["before"]) if r["before"] else None,
+                    json.loads(r["after"]) if r["after"] else None)
+            for r in self.conn.execute(sql, args)
+        ]
+
+    def never_recalled(self, *, created_before, limit):
+        where = "deleted_at IS NULL AND access_count = 0 AND created_at < ?"
+        count = self.conn.execute(f"SELECT count(*) FROM insights WHERE {where}",
+                                  (created_before,)).fetchone()[0]
+        return count, self._select(where, [created_before, limit],
+                                   "ORDER BY created_at, seq LIMIT ?")
+
+    def insights_by_id_prefix(self, prefixes):
+        out: dict[str, Insight] = {}
+        for prefix in dict.fromkeys(p for p in prefixes if p):
+            # A range on the unique id index; active memories win a shared prefix.
+            found = self._select("id >= ? AND id < ?", [prefix, prefix + "\U0010ffff"],
+                                 "ORDER BY deleted_at IS NOT NULL, seq LIMIT 1")
+            if found:
+                out[prefix] = found[0]
+        return out
+
+    # -- lifecycle and history -------------------------------------------------------
+    _VERSION_FIELDS = ("insight_id, version, content, category, importance, entities, source, "
+                       "keywords, summary, semantic_facts, deleted, written_at, queue_id, "
+                       "changed_at, change, reason, changed_by_queue_id")
+
+    def save_version(self, insight_id, change, *, reason=None, queue_id=None):
+        with self.transaction():
+            row = self.conn.execute(
+                "SELECT content, category, importance, entities, source, keywords, summary, "
+                "semantic_facts, embedding, embedding_model, deleted_at, updated_at, queue_id "
+                "FROM insights WHERE id = ?", (insight_id,)).fetchone()
+            if row is None:
+                return None
+            version = self.conn.execute(
+                "SELECT coalesce(max(version), 0) + 1 FROM insight_history "
+                "WHERE insight_id = ?", (insight_id,)).fetchone()[0]
+            edges = [e.to_dict() for e in self.edges_of(insight_id)]
+            self.conn.execute(
+                f"INSERT INTO insight_history ({self._VERSION_FIELDS}, embedding, "
+                "embedding_model, edges) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                "?, ?, ?, ?)",
+                (insight_id, version, row["content"], row["category"], row["importance"],
+                 row["entities"], row["source"], row["keywords"], row["summary"],
+                 row["semantic_facts"], int(row["deleted_at"] is not None), row["updated_at"],
+                 row["queue_id"], clock.iso(), change, reason, queue_id, row["embedding"],
+                 row["embedding_model"], json.dumps(edges, ensure_ascii=False, sort_keys=True)))
+            return version
+
+    @staticmethod
+    def _version(row, full: bool) -> Version:
+        lists = {k: json.loads(row[k]) if row[k] else None
+                 for k in ("entities", "keywords", "semantic_facts")}
+        out = Version(
+            row["insight_id"], row["version"], row["content"], row["category"],
+            row["importance"], lists["entities"] or [], row["source"], bool(row["deleted"]),
+            row["written_at"], row["queue_id"], row["changed_at"], row["change"], row["reason"],
+            row["changed_by_queue_id"], lists["keywords"], row["summary"],
+            lists["semantic_facts"])
+        if full:
+            out.embedding, out.embedding_model = row["embedding"], row["embedding_model"]
+            out.edges = json.loads(row["edges"] or "[]")
+        return out
+
+    def versions_of(self, insight_id):
+        return [self._version(r, False) for r in self.conn.execute(
+            f"SELECT {self._VERSION_FIELDS} FROM insight_history WHERE insight_id = ? "
+            "ORDER BY version", (insight_id,))]
+
+    def get_version(self, insight_id, version):
+        row = self.conn.execute(
+            f"SELECT {self._VERSION_FIELDS}, embedding, embedding_model, edges "
+            "FROM insight_history WHERE insight_id = ? AND version = ?",
+            (insight_id, version)).fetchone()
+        return self._version(row, True) if row else None
+
+    def set_protected(self, insight_id, protected):
+        with self.transaction():
+            return self.conn.execute(
+                "UPDATE insights SET protected = ? WHERE id = ? AND deleted_at IS NULL",
+                (int(bool(protected)), insight_id)).rowcount > 0
+
+    def degrees_of(self, insight_ids):
+        out: dict[str, int] = {}
+        ids = list(dict.fromkeys(insight_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for column in ("source_id", "target_id"):
+                for r in self.conn.execute(
+                        f"SELECT {column}, count(*) FROM edges WHERE {column} IN ({marks}) "
+                        f"GROUP BY {column}", chunk):
+                    out[r[0]] = out.get(r[0], 0) + r[1]
+        return out
 
     # -- graph walks and export ------------------------------------------------------
     def related(self, insight_id, edge_type, depth, limit):
@@ -620,6 +731,35 @@ class SQLiteBackend(Backend):
         finally:
             self.conn.execute("COMMIT")
 
+    # -- migrate ---------------------------------------------------------------
+    def dump_rows(self, table, *, batch=500):
+        from memman.store.base import COPIED_TABLES
+
+        columns = COPIED_TABLES[table]
+        key = {"meta": "key", "edges": "source_id, target_id, edge_type"}.get(
+            table, "seq" if "seq" in columns else "id")
+        offset = 0
+        while True:  # keyset paging would need per-table code; tables are copied whole
+            rows = self.conn.execute(
+                f"SELECT {', '.join(columns)} FROM {table} ORDER BY {key} "
+                "LIMIT ? OFFSET ?", (batch, offset)).fetchall()
+            if not rows:
+                return
+            offset += len(rows)
+            for row in rows:
+                yield {c: row[c] for c in columns}
+
+    def load_rows(self, table, rows):
+        from memman.store.base import COPIED_TABLES
+
+        if not rows:
+            return
+        columns = COPIED_TABLES[table]
+        self.conn.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})",
+            [tuple(row[c] for c in columns) for row in rows])
+
     def iter_insights(self, *, include_deleted=True, batch=500):
         where = "" if include_deleted else " AND deleted_at IS NULL"
         last = 0
@@ -650,3 +790,211 @@ class SQLiteBackend(Backend):
         done = migrations.applied(self.conn)
         return [name for name in migrations.names if name in done] + sorted(
             done - set(migrations.names))
+
+    # -- embed swap ------------------------------------------------------------------
+    # The pending slot is the ``embedding_pending`` column; trigger
+    # insights_pending_stale (migration m010) clears it when content or keywords change.
+    _SWAP_TARGET = ("provider", "model", "dim")
+
+    def swap_state(self):
+        rows = dict(self.conn.execute(
+            "SELECT key, value FROM meta WHERE key IN ('embed_swap_state', "
+            "'embed_swap_cursor', 'embed_swap_target_provider', 'embed_swap_target_model', "
+            "'embed_swap_target_dim')").fetchall())
+        if "embed_swap_state" not in rows:
+            return None
+        out = {"state": rows["embed_swap_state"]}
+        for name in ("cursor", "target_provider", "target_model", "target_dim"):
+            value = rows.get(f"embed_swap_{name}")
+            if name in ("cursor", "target_dim"):
+                value = int(value) if value and value.isdigit() else None
+            out[name] = value
+        return out
+
+    def _swap_target_is(self, target) -> bool:
+        state = self.swap_state()
+        return state is not None and state["state"] == "backfilling" and all(
+            state[f"target_{k}"] == target.get(k) for k in self._SWAP_TARGET)
+
+    def _set_swap_meta(self, values: dict) -> None:
+        self.conn.executemany(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [(f"embed_swap_{k}", str(v)) for k, v in values.items()])
+
+    def swap_begin(self, target):
+        with self.transaction():
+            if self.swap_state() is not None:
+                raise MemmanError("an embedder swap is already in progress on this store")
+            self.conn.execute("UPDATE insights SET embedding_pending = NULL "
+                              "WHERE embedding_pending IS NOT NULL")
+            self._set_swap_meta({"state": "backfilling", "cursor": 0,
+                                 **{f"target_{k}": target[k] for k in self._SWAP_TARGET}})
+
+    def pending_batch(self, after_seq, limit):
+        rows = self.conn.execute(
+            "SELECT seq, id, content, keywords FROM insights WHERE seq > ? AND "
+            "deleted_at IS NULL AND embedding_pending IS NULL ORDER BY seq LIMIT ?",
+            (after_seq, limit)).fetchall()
+        return [(r["seq"], r["id"], r["content"],
+                 json.loads(r["keywords"]) if r["keywords"] else None,
+                 (r["content"], r["keywords"])) for r in rows]
+
+    def write_pending(self, rows, target, *, cursor=None):
+        written = 0
+        with self.transaction():
+            if not self._swap_target_is(target):
+                return 0
+            for insight_id, blob, token in rows:
+                if token is None:
+                    cur = self.conn.execute(
+                        "UPDATE insights SET embedding_pending = ? WHERE id = ?",
+                        (blob, insight_id))
+                else:
+                    cur = self.conn.execute(
+                        "UPDATE insights SET embedding_pending = ? WHERE id = ? AND "
+                        "content = ? AND keywords IS ?", (blob, insight_id, *token))
+                written += cur.rowcount
+            if cursor is not None:
+                self._set_swap_meta({"cursor": int(cursor)})
+        return written
+
+    def count_missing_pending(self):
+        return self.conn.execute(
+            "SELECT count(*) FROM insights WHERE deleted_at IS NULL "
+            "AND embedding_pending IS NULL").fetchone()[0]
+
+    def cutover_transaction(self):
+        return self.transaction()
+
+    def swap_cutover(self, target):
+        from memman.embed.registry import dump_fingerprint
+
+        with self.transaction():
+            if not self._swap_target_is(target):
+                raise MemmanError("no embedder swap to "
+                                  f"{target.get('provider')}/{target.get('model')} is in "
+                                  "progress on this store")
+            missing = self.count_missing_pending()
+            if missing:
+                raise MemmanError(f"{missing} memories still lack a vector of the new "
+                                  "embedder; the swap cannot cut over yet")
+            switched = self.count_active()
+            self.conn.execute(
+                "UPDATE insights SET embedding = embedding_pending, embedding_model = "
+                "CASE WHEN embedding_pending IS NULL THEN NULL ELSE ? END, "
+                "embedding_pending = NULL "
+                "WHERE embedding_pending IS NOT NULL OR embedding IS NOT NULL",
+                (target["model"],))
+            self.conn.execute("INSERT INTO meta (key, value) VALUES ('embed_fingerprint', ?) "
+                              "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                              (dump_fingerprint(target),))
+            self.conn.execute("DELETE FROM meta WHERE key LIKE 'embed\\_swap\\_%' ESCAPE '\\'")
+            return switched
+
+    def swap_abort(self):
+        with self.transaction():
+            if not self.meta_keys("embed_swap_"):
+                return False
+            self.conn.execute("UPDATE insights SET embedding_pending = NULL "
+                              "WHERE embedding_pending IS NOT NULL")
+            self.conn.execute("DELETE FROM meta WHERE key LIKE 'embed\\_swap\\_%' ESCAPE '\\'")
+            return True
+
+    # -- doctor ------------------------------------------------------------------------
+    def integrity_problems(self, limit=20):
+        rows = [r[0] for r in self.conn.execute(f"PRAGMA integrity_check({int(limit)})")]
+        return [] if rows == ["ok"] else rows
+
+    def insight_columns(self):
+        return {r["name"] for r in self.conn.execute("PRAGMA table_info(insights)")}
+
+    def enrichment_gaps(self):
+        row = self.conn.execute(
+            "SELECT sum(enriched_at IS NULL), sum(linked_at IS NULL), sum(embedding IS NULL) "
+            "FROM insights WHERE deleted_at IS NULL").fetchone()
+        return {"enriched_at": row[0] or 0, "linked_at": row[1] or 0, "embedding": row[2] or 0}
+
+    def oplog_delta_counts(self, operations):
+        if not operations:
+            return 0, 0
+        row = self.conn.execute(
+            "SELECT count(*), sum(before IS NOT NULL OR after IS NOT NULL) FROM oplog "
+            f"WHERE operation IN ({', '.join('?' * len(operations))})",
+            list(operations)).fetchone()
+        return row[0] or 0, row[1] or 0
+
+    def orphan_count(self):
+        return self.conn.execute(
+            "SELECT count(*) FROM insights i WHERE i.deleted_at IS NULL "
+            "AND NOT EXISTS (SELECT 1 FROM edges e WHERE e.source_id = i.id) "
+            "AND NOT EXISTS (SELECT 1 FROM edges e WHERE e.target_id = i.id)").fetchone()[0]
+
+    def dangling_edge_count(self):
+        return self.conn.execute(
+            "SELECT count(*) FROM edges e "
+            "LEFT JOIN insights s ON s.id = e.source_id "
+            "LEFT JOIN insights t ON t.id = e.target_id "
+            "WHERE s.id IS NULL OR t.id IS NULL "
+            "OR s.deleted_at IS NOT NULL OR t.deleted_at IS NOT NULL").fetchone()[0]
+
+    def edge_degrees(self):
+        return [r[0] for r in self.conn.execute(
+            "SELECT (SELECT count(*) FROM edges e WHERE e.source_id = i.id) + "
+            "(SELECT count(*) FROM edges e WHERE e.target_id = i.id) "
+            "FROM insights i WHERE i.deleted_at IS NULL")]
+
+    def meta_keys(self, prefix):
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return [r[0] for r in self.conn.execute(
+            "SELECT key FROM meta WHERE key LIKE ? ESCAPE '\\' ORDER BY key",
+            (escaped + "%",))]
+
+    def keyword_index_drift(self):
+        missing = self.conn.execute(
+            "SELECT count(*) FROM insights i WHERE i.deleted_at IS NULL "
+            "AND NOT EXISTS (SELECT 1 FROM insights_fts f WHERE f.rowid = i.seq)").fetchone()[0]
+        extra = self.conn.execute(
+            "SELECT count(*) FROM insights_fts f WHERE NOT EXISTS "
+            "(SELECT 1 FROM insights i WHERE i.seq = f.rowid AND i.deleted_at IS NULL)"
+        ).fetchone()[0]
+        return missing, extra
+
+    # -- postgres and many hosts -------------------------------------------------------
+    # Vector anchors come from the recall vector file plus the rows written after it
+    # (recall.matrix.VectorView). One view serves a query's top-k and similarity calls;
+    # it is rebuilt for another query or once any connection changed the store.
+    def _vector_view(self, query: bytes):
+        key = (query, self.conn.execute("PRAGMA data_version").fetchone()[0],
+               self.conn.total_changes)
+        cached = getattr(self, "_vview", None)
+        if cached is None or cached[0] != key:
+            import numpy as np
+
+            from memman.recall.matrix import VectorView
+
+            try:
+                fingerprint = json.loads(self.get_meta("embed_fingerprint") or "null")
+            except ValueError:
+                fingerprint = None
+            view = VectorView(self, self.path.parent, fingerprint,
+                              np.frombuffer(query, dtype="<f4"))
+            self._vview = cached = (key, view)
+        return cached[1]
+
+    def vector_top(self, query, k, *, min_sim=0.0, category=None, source=None):
+        if not query or k < 1:
+            return []
+        return self._vector_view(query).top(self, k, min_sim=min_sim, category=category,
+                                            source=source)
+
+    def vector_similarity(self, query, insight_ids):
+        if not query or not insight_ids:
+            return {}
+        return self._vector_view(query).similarity(self, list(insight_ids))
+
+    def vector_source(self, query):
+        return self._vector_view(query).source if query else "none"
+
+    def vector_file_dir(self):
+        return str(self.path.parent)

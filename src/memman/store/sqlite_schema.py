@@ -150,3 +150,66 @@ def m007_partial_deleted_index(conn):
     DROP INDEX IF EXISTS idx_insights_deleted;
     CREATE INDEX idx_insights_deleted ON insights(deleted_at) WHERE deleted_at IS NOT NULL;
     """)
+
+
+@migrations
+def m008_protected(conn):
+    # `insights protect` makes a memory immune to auto-prune without touching its
+    # access count (which ranks it).
+    conn.execute("ALTER TABLE insights ADD COLUMN protected INTEGER NOT NULL DEFAULT 0")
+
+
+@migrations
+def m009_history(conn):
+    # One row per earlier version of a memory: what it held (vector and edges too, so
+    # a restore puts back exactly that state), and the change that ended the version.
+    execute_script(conn, """
+    CREATE TABLE insight_history (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        insight_id TEXT NOT NULL REFERENCES insights(id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        content TEXT NOT NULL,
+        category TEXT NOT NULL,
+        importance INTEGER NOT NULL,
+        entities TEXT NOT NULL DEFAULT '[]',
+        source TEXT NOT NULL,
+        keywords TEXT,
+        summary TEXT,
+        semantic_facts TEXT,
+        embedding BLOB,
+        embedding_model TEXT,
+        edges TEXT NOT NULL DEFAULT '[]',
+        deleted INTEGER NOT NULL DEFAULT 0,
+        written_at TEXT NOT NULL,
+        queue_id INTEGER,
+        changed_at TEXT NOT NULL,
+        change TEXT NOT NULL,
+        reason TEXT,
+        changed_by_queue_id INTEGER,
+        UNIQUE (insight_id, version)
+    );
+    """)
+
+
+@migrations
+def m010_pending_vector_trigger(conn):
+    # During an embedder swap a memory's pending vector was made from its text as it
+    # was then; a new text (content or keywords) voids it, whoever changes it, so the
+    # swap re-embeds that memory before cutting over.
+    execute_script(conn, """
+    CREATE TRIGGER insights_pending_stale AFTER UPDATE OF content, keywords ON insights
+    WHEN new.embedding_pending IS NOT NULL
+         AND (new.content IS NOT old.content OR new.keywords IS NOT old.keywords) BEGIN
+        UPDATE insights SET embedding_pending = NULL WHERE seq = new.seq;
+    END;
+    """)
+
+
+@migrations
+def m011_queue_origin(conn):
+    # queue_id alone is ambiguous once several hosts (each with its own queue.db)
+    # write one store; the queue's uuid makes "was this row applied?" exact.
+    execute_script(conn, """
+    ALTER TABLE insights ADD COLUMN queue_origin TEXT;
+    CREATE INDEX IF NOT EXISTS idx_insights_queue_origin ON insights(queue_id, queue_origin);
+    """)

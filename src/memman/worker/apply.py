@@ -1,6 +1,8 @@
 """Write a planned row to the store in one transaction: memories, vectors, edges,
-oplog, provenance. If anything fails the transaction rolls back and the caller
-drops the in-memory vector index (it is rebuilt from the store on next use)."""
+oplog, provenance, and a history version of every memory the row updates or
+deletes (memman.lifecycle.history). If anything fails the transaction rolls back
+and the caller drops the in-memory vector index (it is rebuilt from the store on
+next use)."""
 import uuid
 
 from memman import clock
@@ -22,6 +24,7 @@ def provenance(ctx) -> dict:
 
 def apply_plan(ctx, plan) -> list[dict]:
     from memman.embed.registry import embed_text
+    from memman.embed.swap import write_worker_pending
     from memman.embed.vectors import to_blob
 
     prepared, backend = plan.prepared, ctx.backend
@@ -31,10 +34,12 @@ def apply_plan(ctx, plan) -> list[dict]:
     written: list[tuple[int, Insight, object]] = []  # (fact index, memory, vector)
     removed: list[str] = []
     batch_ids: set[str] = set()
+    origin = getattr(ctx, "queue_origin", None)
     with backend.transaction():
-        if backend.find_by_queue_id(row["id"]):
-            return [{"action": "already_applied",
-                     "ids": [i.id for i in backend.find_by_queue_id(row["id"])]}]
+        applied = backend.find_by_queue_id(row["id"], origin)
+        if applied:
+            return [{"action": "already_applied", "ids": [i.id for i in applied]}]
+        ctx.check_fingerprint()  # no vectors of a model an embed swap replaced meanwhile
         for n, (fact, decision) in enumerate(zip(prepared.facts, plan.decisions, strict=True)):
             enrichment = prepared.enrichments[n]
             vector = prepared.vectors[n]
@@ -52,8 +57,12 @@ def apply_plan(ctx, plan) -> list[dict]:
                 if text != fact.text:
                     vector = ctx.embedder.embed_one(embed_text(text, enrichment.keywords))
                 before = target.snapshot()
+                op = "replace" if decision.action == "REPLACE" else "reconcile-update"
+                why = decision.reason or ("memman replace" if op == "replace" else "")
+                backend.save_version(target.id, op, reason=why[:500] or None,
+                                     queue_id=row["id"])
                 changes = {
-                    "content": text, "queue_id": row["id"],
+                    "content": text, "queue_id": row["id"], "queue_origin": origin,
                     "entities": _entities_after(decision.action, target, fact, enrichment,
                                                 hints),
                     "keywords": enrichment.keywords, "summary": enrichment.summary,
@@ -69,7 +78,6 @@ def apply_plan(ctx, plan) -> list[dict]:
                 backend.set_embedding(target.id, to_blob(vector), ctx.embedder.model)
                 backend.delete_auto_edges_of(target.id)
                 after = backend.get_insight(target.id)
-                op = "replace" if decision.action == "REPLACE" else "reconcile-update"
                 backend.log_op(op, target.id, f"queue row {row['id']}: {decision.reason}"[:500],
                                before=before, after=after.snapshot())
                 written.append((n, after, vector))
@@ -80,6 +88,9 @@ def apply_plan(ctx, plan) -> list[dict]:
             if decision.action == "DELETE" and decision.target_id:
                 old = backend.get_insight(decision.target_id)
                 if old is not None and old.id not in batch_ids:
+                    backend.save_version(old.id, "reconcile-delete",
+                                         reason=(decision.reason or "")[:500] or None,
+                                         queue_id=row["id"])
                     backend.soft_delete_insight(old.id)
                     why = f"contradicted by queue row {row['id']}: {decision.reason}"
                     backend.log_op("reconcile-delete", old.id, why[:500], before=old.snapshot())
@@ -92,7 +103,7 @@ def apply_plan(ctx, plan) -> list[dict]:
                 source=hints["source"] or "user", keywords=enrichment.keywords,
                 summary=enrichment.summary, semantic_facts=enrichment.semantic_facts,
                 linked_at=now, enriched_at=now, embedding_model=ctx.embedder.model,
-                queue_id=row["id"], **stamps)
+                queue_id=row["id"], queue_origin=origin, **stamps)
             backend.insert_insight(insight)
             backend.set_embedding(insight.id, to_blob(vector), ctx.embedder.model)
             backend.log_op("remember", insight.id, f"queue row {row['id']}",
@@ -126,6 +137,7 @@ def apply_plan(ctx, plan) -> list[dict]:
         for result in results:
             if result.get("id") in counts:
                 result["edges_created"] = counts[result["id"]]
+        write_worker_pending(ctx, plan, written)
         ctx.ensure_fingerprint()
     return results
 

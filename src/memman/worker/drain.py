@@ -10,8 +10,9 @@ import os
 import time
 from collections import deque
 
-from memman import clock, trace
+from memman import clock, trace, usage
 from memman.config.datadir import DataDir
+from memman.filelock import ExclusiveFileLock
 from memman.config.settings import Settings
 
 SKIPPED_BUSY = "another drain in progress"
@@ -21,44 +22,25 @@ WINDOW_LOCAL = 2
 THREADS = 8
 
 
+STORE_LOCK_WAIT = 2.0     # seconds to wait for another host's drain of the same store
+HEARTBEAT_EVERY = 30.0    # seconds between a store's heartbeats during a pass
+
+
+class StoreBusy(Exception):
+    """Another worker (on another host) is draining this store right now."""
+
+
 def sequential_mode() -> bool:
     """MEMMAN_DRAIN_SEQUENTIAL=1 (process environment): one row at a time, one thread,
     for debugging and as the baseline the throughput benchmark compares against."""
     return os.environ.get("MEMMAN_DRAIN_SEQUENTIAL", "").lower() in ("1", "true", "yes", "on")
 
 
-class DrainLock:
+class DrainLock(ExclusiveFileLock):
     """Non-blocking exclusive lock on ``<data_dir>/drain.lock``."""
 
     def __init__(self, datadir: DataDir):
-        self.path = datadir.drain_lock
-        self._lock = None
-
-    def acquire(self) -> bool:
-        import portalocker
-
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock = portalocker.Lock(str(self.path), mode="a", timeout=0,
-                                flags=portalocker.LOCK_EX | portalocker.LOCK_NB,
-                                fail_when_locked=True)
-        try:
-            lock.acquire()
-        except (portalocker.exceptions.LockException, portalocker.exceptions.AlreadyLocked):
-            return False
-        os.chmod(self.path, 0o600)
-        self._lock = lock
-        return True
-
-    def release(self) -> None:
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.release()
+        super().__init__(datadir.drain_lock)
 
 
 def drain(datadir: DataDir, settings: Settings, *, limit: int = 100, timeout: float = 300,
@@ -81,7 +63,11 @@ def drain(datadir: DataDir, settings: Settings, *, limit: int = 100, timeout: fl
             trace.configure_for(datadir)
             run = DrainRun(datadir, settings, queue, limit=limit, timeout=timeout,
                            stores=stores, should_stop=should_stop, progress=progress)
-            return run.execute()
+            with usage.collecting() as meter:  # every paid call of the pass, threads too
+                try:
+                    return run.execute()
+                finally:
+                    usage.flush(queue, meter)
         finally:
             lock.release()
     finally:
@@ -96,6 +82,10 @@ class DrainRun:
         self.deadline = time.monotonic() + timeout
         self.progress = progress
         self.contexts: dict = {}
+        self.locks: dict = {}     # store -> ExitStack holding its drain lock
+        self.beats: dict = {}     # store -> monotonic time of its last heartbeat
+        self.busy: set[str] = set()
+        self.run_id = None
         self.touched: set[str] = set()
         self.rows: list[dict] = []
         self.claimed = self.done = self.failed = 0
@@ -115,7 +105,7 @@ class DrainRun:
         self.window_size = 1 if sequential else (
             WINDOW_WITH_LLM if self.llm is not None else WINDOW_LOCAL)
         recovered = self.queue.recover_orphans()
-        run_id = self.queue.start_run()
+        run_id = self.run_id = self.queue.start_run()
         trace.event("drain_start", run_id=run_id, mode="llm" if self.llm else "heuristic")
         window: deque = deque()
         bar = self._progress_bar()
@@ -145,7 +135,8 @@ class DrainRun:
             if bar is not None:
                 bar.close()
             maintenance = self._maintain()
-            for ctx in self.contexts.values():
+            for store, ctx in self.contexts.items():
+                self.locks.pop(store).close()
                 ctx.close()
             if self.llm is not None:
                 self.llm.close()
@@ -169,7 +160,13 @@ class DrainRun:
         from memman.worker.prepare import prepare
 
         while len(window) < self.window_size and self._may_claim():
-            row = self.queue.claim(stores=self.stores)
+            stores = self.stores
+            if self.busy:  # another host holds these stores' drain lock
+                stores = [s for s in (stores or self.queue.pending_by_store())
+                          if s not in self.busy]
+                if not stores:
+                    return
+            row = self.queue.claim(stores=stores)
             if row is None:
                 return
             self.claimed += 1
@@ -177,19 +174,55 @@ class DrainRun:
                         attempts=row["attempts"])
             try:
                 ctx = self._context(row["store"])
+            except StoreBusy:
+                self.queue.release(row["id"])
+                self.claimed -= 1
+                self.busy.add(row["store"])
+                continue
             except Exception as exc:
                 self._fail(row, exc)
                 continue
             window.append((row, ctx, executor.submit(prepare, row, ctx.embedder, self.llm)))
 
     def _context(self, store: str):
+        """The store's context, holding the store's own drain lock: workers on other
+        hosts that share the store (Postgres) wait their turn; a store that stays busy
+        raises StoreBusy and is skipped for this pass."""
+        import contextlib
+
         from memman.worker.context import StoreContext
 
         ctx = self.contexts.get(store)
-        if ctx is None:
-            ctx = self.contexts[store] = StoreContext(self.datadir, self.settings, store,
-                                                      self.llm)
+        if ctx is not None:
+            self._heartbeat(store, ctx)
+            return ctx
+        ctx = StoreContext(self.datadir, self.settings, store, self.llm)
+        ctx.queue_origin = self.queue.origin
+        stack = contextlib.ExitStack()
+        try:
+            if not stack.enter_context(ctx.backend.drain_lock(timeout=STORE_LOCK_WAIT)):
+                raise StoreBusy(store)
+        except BaseException:
+            stack.close()
+            ctx.close()
+            raise
+        self.locks[store] = stack
+        self.contexts[store] = ctx
+        self._heartbeat(store, ctx, force=True)
         return ctx
+
+    def _heartbeat(self, store: str, ctx, *, force: bool = False) -> None:
+        import os
+        import socket
+
+        now = time.monotonic()
+        if not force and now - self.beats.get(store, 0.0) < HEARTBEAT_EVERY:
+            return
+        self.beats[store] = now
+        try:
+            ctx.backend.record_heartbeat(socket.gethostname(), os.getpid(), str(self.run_id))
+        except Exception:  # bookkeeping must not fail a row
+            pass
 
     def _finish_row(self, row, ctx, future, executor) -> None:
         from memman.worker.apply import apply_plan

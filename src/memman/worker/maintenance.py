@@ -1,32 +1,24 @@
 """Upkeep after every drain, whatever budget the drain used.
 
-Effective importance refresh, auto-prune over ``MEMMAN_MAX_INSIGHTS`` (immune and
-just-written memories are never pruned), vectors for memories that lack one,
-oplog trimming, and queue hygiene (done rows, old worker runs).
+Effective importance refresh (memman.lifecycle.retention), auto-prune over
+``MEMMAN_MAX_INSIGHTS`` (immune and just-written memories are never pruned; a pruned
+memory keeps its last state as a history version, so ``insights restore`` can bring
+it back), vectors for memories that lack one, oplog trimming, and queue hygiene
+(done rows, old worker runs).
 """
-import math
-
 from memman import clock
 from memman.embed.vectors import to_blob
+from memman.lifecycle.retention import effective_importance
 
-HALF_LIFE_DAYS = 30.0
-BASE_WEIGHT = {5: 1.0, 4: 0.8, 3: 0.5, 2: 0.3}
-EDGE_FACTOR = 0.1
-EDGE_CAP = 5
 PRUNE_BATCH = 50
+# At most this many memories are pruned per pass: a store far over the cap (a lowered
+# MEMMAN_MAX_INSIGHTS, a big import) shrinks over several passes instead of one pass
+# that runs for minutes and holds the store's write lock throughout.
+PRUNE_PER_PASS = 200
 PRUNE_GRACE_SECONDS = 3600  # a memory younger than this is never pruned
 OPLOG_RETENTION_DAYS = 180
 OPLOG_MAX_ROWS = 5000
 BACKFILL_BATCH = 200
-
-
-def effective_importance(importance: int, access_count: int, last_seen: str, edges: int,
-                         now: float) -> float:
-    """base(importance) x max(1, ln(1 + accesses)) x 0.5^(days idle / 30) x edge bonus."""
-    base = BASE_WEIGHT.get(importance, 0.15)
-    days = max(0.0, (now - clock.parse_iso(last_seen)) / 86400)
-    return round(base * max(1.0, math.log1p(access_count)) * 0.5 ** (days / HALF_LIFE_DAYS)
-                 * (1 + EDGE_FACTOR * min(edges, EDGE_CAP)), 6)
 
 
 def refresh_importance(backend) -> int:
@@ -38,7 +30,7 @@ def refresh_importance(backend) -> int:
 
 
 def auto_prune(backend, cap: int) -> list[str]:
-    excess = backend.count_active() - cap
+    excess = min(backend.count_active() - cap, PRUNE_PER_PASS)
     pruned: list[str] = []
     if excess <= 0:
         return pruned
@@ -49,10 +41,10 @@ def auto_prune(backend, cap: int) -> list[str]:
             break
         with backend.transaction():
             for insight in batch:
+                why = f"effective importance {insight.effective_importance:.3f}"
+                backend.save_version(insight.id, "auto_prune", reason=why)
                 if backend.soft_delete_insight(insight.id):
-                    backend.log_op("auto_prune", insight.id,
-                                   f"effective importance {insight.effective_importance:.3f}",
-                                   before=insight.snapshot())
+                    backend.log_op("auto_prune", insight.id, why, before=insight.snapshot())
                     pruned.append(insight.id)
         excess -= len(batch)
     return pruned
@@ -68,6 +60,7 @@ def backfill_vectors(ctx) -> int:
     rows = ctx.backend.get_insights(ids)
     vectors = ctx.embedder.embed([embed_text(r.content, r.keywords) for r in rows])
     with ctx.backend.transaction():
+        ctx.check_fingerprint()
         for row, vector in zip(rows, vectors, strict=True):
             ctx.backend.set_embedding(row.id, to_blob(vector), ctx.embedder.model)
         ctx.ensure_fingerprint()
@@ -77,6 +70,7 @@ def backfill_vectors(ctx) -> int:
 
 
 def maintain_store(ctx, cap: int) -> dict:
+    ctx.follow_swap()  # an embed swap may have cut over during the drain
     out = {"backfilled": backfill_vectors(ctx)}
     refresh_importance(ctx.backend)
     pruned = auto_prune(ctx.backend, cap)
@@ -92,17 +86,27 @@ def maintain_store(ctx, cap: int) -> dict:
 
 def write_recall_vectors(ctx) -> int | None:
     """Refresh the store's recall vector file (None when the store has no fingerprint)."""
+    return write_store_vectors(ctx.backend)
+
+
+def write_store_vectors(backend) -> int | None:
+    """``write_recall_vectors`` for an open backend (``embed swap`` calls it at cutover)."""
     import json
-    import os
 
     from memman.recall import matrix
 
-    text = ctx.backend.get_meta("embed_fingerprint")
-    if not text:
+    store_dir = backend.vector_file_dir()
+    if store_dir is None:  # the backend answers vector queries from its own index
         return None
     written_at = clock.iso()  # before reading: later changes count as newer than the file
-    store_dir = os.path.dirname(ctx.backend.location)
-    return matrix.write(store_dir, json.loads(text), ctx.backend.vector_rows(), written_at)
+    # One read view: the fingerprint and the vectors must be of the same model, even
+    # when an embed swap cuts over meanwhile.
+    with backend.read_snapshot():
+        text = backend.get_meta("embed_fingerprint")
+        if not text:
+            return None
+        rows = backend.vector_rows()
+    return matrix.write(store_dir, json.loads(text), rows, written_at)
 
 
 def maintain_queue(queue) -> dict:

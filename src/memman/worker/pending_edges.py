@@ -61,7 +61,7 @@ def _resolve(queue, backend, insight_id: str, queue_id: int | None, statuses: di
     if queue_id is None:
         found = backend.get_insight(insight_id)
         return found.id if found is not None else WAIT
-    for insight in backend.find_by_queue_id(queue_id):
+    for insight in backend.find_by_queue_id(queue_id, queue.origin):
         if insight.deleted_at is None:
             return insight.id
     if queue_id not in statuses:

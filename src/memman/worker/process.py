@@ -33,6 +33,7 @@ class Plan:
     decisions: list[Decision] = field(default_factory=list)
     causal: list[list] = field(default_factory=list)  # per fact: Edge list (or LLM links)
     llm_calls: int = 0
+    pending: tuple | None = None  # (swap target, its vectors per fact) during an embed swap
 
 
 def candidates(ctx, text: str, vector, exclude: set[str]) -> list[str]:
@@ -65,16 +66,23 @@ def heuristic_enrichment(ctx, text: str, entities: list[str]) -> Enrichment:
 
 def plan_row(ctx, prepared: Prepared, executor) -> Plan:
     from memman.embed.registry import embed_text
+    from memman.embed.swap import worker_pending
 
     plan = Plan(prepared)
     facts, hints = prepared.facts, prepared.hints
     if not facts:
         return plan
+    ctx.follow_swap()
     if not prepared.enrichments:  # zero-config: enrich and embed here
         prepared.enrichments = [heuristic_enrichment(ctx, f.text, f.entities) for f in facts]
-        prepared.vectors = list(ctx.embedder.embed(
-            [embed_text(f.text, e.keywords)
-             for f, e in zip(facts, prepared.enrichments, strict=True)]))
+        prepared.vectors = []
+    texts = [embed_text(f.text, e.keywords)
+             for f, e in zip(facts, prepared.enrichments, strict=True)]
+    # Re-embed when the vectors may be the old embedder's: an embed swap cut over
+    # since this context opened (rows are prepared ahead with the embedder of then).
+    if not prepared.vectors or ctx.swapped:
+        prepared.vectors = list(ctx.embedder.embed(texts))
+    plan.pending = worker_pending(ctx, texts)  # the swap target's vectors, if one runs
     jobs = _start_causal(ctx, prepared, executor, plan)  # overlaps reconciliation
     if hints["replaced_id"]:
         target = ctx.backend.get_insight(hints["replaced_id"])

@@ -38,11 +38,14 @@ def rebuild(datadir, settings, store: str, *, stale_only: bool = False, dry_run:
             if not targets:
                 return {**out, "processed": 0, "remaining": 0,
                         **({"skipped": "no_stale_rows"} if stale_only else {})}
-            bar = _bar(progress, 2 * len(targets))
-            try:
+            from memman import progress as progress_bar
+
+            # One step per memory and pass: re-enrich + re-embed, then relink.
+            with progress_bar.bar(2 * len(targets), desc="rebuild", unit="step",
+                                  show=None if progress else False) as bar:
                 for start in range(0, len(targets), BATCH):
                     _refresh(ctx, targets[start:start + BATCH])
-                    _tick(bar, len(targets[start:start + BATCH]))
+                    bar.update(len(targets[start:start + BATCH]))
                 # Drop every target's automatic edges before relinking any: relinking
                 # one memory must not delete the edges another's relink just made.
                 with ctx.backend.transaction():
@@ -50,10 +53,7 @@ def rebuild(datadir, settings, store: str, *, stale_only: bool = False, dry_run:
                         ctx.backend.delete_auto_edges_of(insight_id)
                 for insight_id in targets:
                     _relink(ctx, insight_id)
-                    _tick(bar, 1)
-            finally:
-                if bar is not None:
-                    bar.close()
+                    bar.update(1)
             ctx.backend.log_op("rebuild", None,
                                f"{len(targets)} memories ({'stale only' if stale_only else 'all'})")
             from memman.worker.maintenance import write_recall_vectors
@@ -103,6 +103,7 @@ def _refresh(ctx, ids: list[str]) -> None:
     stamps = provenance(ctx)
     now = clock.iso()
     with ctx.backend.transaction():
+        ctx.check_fingerprint()  # an embed swap may have cut over since the embedding
         for row, enrichment, vector in zip(rows, enrichments, vectors, strict=True):
             ctx.backend.update_insight(row.id, {
                 "keywords": enrichment.keywords, "summary": enrichment.summary,
@@ -149,18 +150,3 @@ def _relink(ctx, insight_id: str) -> None:
             ctx.backend.upsert_edge(edge)
         ctx.backend.update_insight(insight_id, {"linked_at": clock.iso(),
                                                 "updated_at": insight.updated_at})
-
-
-def _bar(progress: bool, total: int):
-    import sys
-
-    if not progress or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="step", desc="rebuild", file=sys.stderr)
-
-
-def _tick(bar, n: int) -> None:
-    if bar is not None:
-        bar.update(n)
