@@ -168,6 +168,16 @@ class OpEntry:
     before: dict | None = None
     after: dict | None = None
 
+    @classmethod
+    def from_row(cls, row) -> "OpEntry":
+        """An oplog row of either backend: before/after as JSON text (SQLite) or
+        already decoded (Postgres JSONB)."""
+        def image(value):
+            return json.loads(value) if isinstance(value, str) and value else (value or None)
+
+        return cls(row["id"], row["operation"], row["insight_id"], row["detail"],
+                   row["created_at"], image(row["before"]), image(row["after"]))
+
     def to_dict(self) -> dict:
         return {
             "created_at": self.created_at,

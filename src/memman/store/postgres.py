@@ -582,18 +582,13 @@ class PostgresBackend(Backend):
                 "VALUES (%s, %s, %s, %s, %s, %s)",
                 (operation, insight_id, detail, clock.iso(), _jsonb(before), _jsonb(after)))
 
-    @staticmethod
-    def _op(r) -> OpEntry:
-        return OpEntry(r["id"], r["operation"], r["insight_id"], r["detail"], r["created_at"],
-                       r["before"], r["after"])
-
     def list_oplog(self, *, since, limit):
         sql, args = "SELECT * FROM oplog", []
         if since:
             sql += " WHERE created_at >= %s"
             args.append(since)
-        return [self._op(r) for r in self._dicts(sql + " ORDER BY id DESC LIMIT %s",
-                                                 [*args, limit])]
+        rows = self._dicts(sql + " ORDER BY id DESC LIMIT %s", [*args, limit])
+        return [OpEntry.from_row(r) for r in rows]
 
     def oplog_stats(self, *, since):
         sql, args = "SELECT operation, count(*) FROM oplog", []
@@ -615,8 +610,8 @@ class PostgresBackend(Backend):
         if since:
             sql += " AND created_at >= %s"
             args.append(since)
-        return [self._op(r) for r in self._dicts(sql + " ORDER BY id DESC LIMIT %s",
-                                                 [*args, limit])]
+        rows = self._dicts(sql + " ORDER BY id DESC LIMIT %s", [*args, limit])
+        return [OpEntry.from_row(r) for r in rows]
 
     def never_recalled(self, *, created_before, limit):
         where = "deleted_at IS NULL AND access_count = 0 AND created_at < %s"

@@ -544,19 +544,16 @@ class SQLiteBackend(Backend):
             )
 
     def list_oplog(self, *, since, limit):
-        sql = "SELECT * FROM oplog"
-        args: list = []
+        return self._oplog("1", [], since, limit)
+
+    def _oplog(self, where: str, args: list, since, limit) -> list[OpEntry]:
+        """Newest first: oplog rows matching ``where`` (and ``since``, when given)."""
         if since:
-            sql += " WHERE created_at >= ?"
-            args.append(since)
-        sql += " ORDER BY id DESC LIMIT ?"
-        args.append(limit)
-        return [
-            OpEntry(r["id"], r["operation"], r["insight_id"], r["detail"], r["created_at"],
-                    json.loads(r["before"]) if r["before"] else None,
-                    json.loads(r["after"]) if r["after"] else None)
-            for r in self.conn.execute(sql, args)
-        ]
+            where += " AND created_at >= ?"
+            args = [*args, since]
+        rows = self.conn.execute(f"SELECT * FROM oplog WHERE {where} ORDER BY id DESC LIMIT ?",
+                                 [*args, limit])
+        return [OpEntry.from_row(r) for r in rows]
 
     def oplog_stats(self, *, since):
         sql = "SELECT operation, count(*) FROM oplog"
@@ -575,19 +572,8 @@ class SQLiteBackend(Backend):
     def list_oplog_ops(self, operations, *, since, limit):
         if not operations:
             return []
-        sql = f"SELECT * FROM oplog WHERE operation IN ({', '.join('?' * len(operations))})"
-        args: list = list(operations)
-        if since:
-            sql += " AND created_at >= ?"
-            args.append(since)
-        sql += " ORDER BY id DESC LIMIT ?"
-        args.append(limit)
-        return [
-            OpEntry(r["id"], r["operation"], r["insight_id"], r["detail"], r["created_at"],
-                    json.loads(r["before"]) if r["before"] else None,
-                    json.loads(r["after"]) if r["after"] else None)
-            for r in self.conn.execute(sql, args)
-        ]
+        return self._oplog(f"operation IN ({', '.join('?' * len(operations))})",
+                           list(operations), since, limit)
 
     def never_recalled(self, *, created_before, limit):
         where = "deleted_at IS NULL AND access_count = 0 AND created_at < ?"
