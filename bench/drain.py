@@ -45,7 +45,7 @@ try:
 except ImportError:  # run from a checkout without an installed memman
     sys.path.insert(0, str(HERE.parent / "src"))
 
-from hotpath import byte_compile, child_env, find_memman  # noqa: E402
+from hotpath import byte_compile, child_env, find_memman, write_results  # noqa: E402
 from loopback_servers import ChatServer, EmbedServer  # noqa: E402
 
 from memman.config.datadir import DataDir  # noqa: E402
@@ -340,21 +340,14 @@ def main(argv=None) -> int:
     print(f"bench took {elapsed:.1f}s")
 
     if args.json:
-        out = Path(args.json)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({
-            "python": platform.python_version(),
-            "platform": f"{platform.system()} {platform.machine()}",
-            "cpus": os.cpu_count(),
-            "memman": memman,
+        write_results(args.json, memman, {
             "rows": args.rows,
             "chat_delay_ms": CHAT_DELAY * 1000,
             "embed_delay_ms": EMBED_DELAY * 1000,
             "results": results,
             "speedup": round(speedup, 2),
             "elapsed_s": round(elapsed, 1),
-        }, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {out}")
+        })
     return 0
 
 

@@ -221,6 +221,21 @@ def run(label: str, cmd: list[str], env: dict) -> tuple[float, subprocess.Comple
     return elapsed * 1000.0, proc
 
 
+def write_results(path: str, memman: str, fields: dict) -> None:
+    """The ``--json`` file every bench writes: the machine, the memman timed, then
+    the bench's own ``fields``."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({
+        "python": platform.python_version(),
+        "platform": f"{platform.system()} {platform.machine()}",
+        "cpus": os.cpu_count(),
+        "memman": memman,
+        **fields,
+    }, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
+
+
 def p90(samples: list[float]) -> float:
     if len(samples) < 2:
         return samples[0]
@@ -351,13 +366,7 @@ def main(argv=None) -> int:
     print(f"bench took {elapsed:.1f}s")
 
     if args.json:
-        out = Path(args.json)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({
-            "python": platform.python_version(),
-            "platform": f"{platform.system()} {platform.machine()}",
-            "cpus": os.cpu_count(),
-            "memman": memman,
+        write_results(args.json, memman, {
             "store_size": args.store_size,
             "runs": args.runs,
             "warmup_rounds": WARMUP_ROUNDS,
@@ -366,8 +375,7 @@ def main(argv=None) -> int:
                             "max": max(hits)},
             "heavy_imports": imports,
             "elapsed_s": round(elapsed, 1),
-        }, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {out}")
+        })
     return 0
 
 

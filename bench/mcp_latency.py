@@ -50,7 +50,8 @@ try:
 except ImportError:  # run from a checkout without an installed memman
     sys.path.insert(0, str(HERE.parent / "src"))
 
-from hotpath import byte_compile, child_env, find_memman, p90, run  # noqa: E402
+from hotpath import (  # noqa: E402
+    byte_compile, child_env, find_memman, p90, run, write_results)
 from recall_latency import build_store, make_queries  # noqa: E402
 
 WARMUP_ROUNDS = 3
@@ -186,15 +187,11 @@ def main(argv=None) -> int:
     elapsed = time.perf_counter() - bench_start
     print(f"bench took {elapsed:.1f}s")
     if args.json:
-        out = Path(args.json)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({
-            "python": platform.python_version(),
-            "platform": f"{platform.system()} {platform.machine()}",
-            "cpus": os.cpu_count(), "memman": memman, "store_size": args.store_size,
+        write_results(args.json, memman, {
+            "store_size": args.store_size,
             "runs": args.runs, "warmup_rounds": WARMUP_ROUNDS, "results": results,
-            "elapsed_s": round(elapsed, 1)}, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {out}")
+            "elapsed_s": round(elapsed, 1),
+        })
     return 0
 
 

@@ -65,7 +65,7 @@ except ImportError:  # run from a checkout without an installed memman
 import numpy as np  # noqa: E402
 from hotpath import (  # noqa: E402
     ADJECTIVES, NOUNS, PEOPLE, SERVICES, TECH, TEMPLATES, VERBS, byte_compile, child_env,
-    content_words, find_memman, p90, run,
+    content_words, find_memman, p90, run, write_results,
 )
 
 from memman import clock  # noqa: E402
@@ -711,13 +711,7 @@ def main(argv=None) -> int:
     print(f"bench took {elapsed:.1f}s")
 
     if args.json:
-        out = Path(args.json)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({
-            "python": platform.python_version(),
-            "platform": f"{platform.system()} {platform.machine()}",
-            "cpus": os.cpu_count(),
-            "memman": memman_exe,
+        write_results(args.json, memman_exe, {
             "sizes": sizes,
             "runs": args.runs,
             "warmup_rounds": WARMUP_ROUNDS,
@@ -728,8 +722,7 @@ def main(argv=None) -> int:
             "import_profile": imports,
             "correctness": {"size": check_size, **check},
             "elapsed_s": round(elapsed, 1),
-        }, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {out}")
+        })
     return 0 if check["ok"] else 1
 
 
