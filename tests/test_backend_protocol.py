@@ -493,6 +493,15 @@ def test_pg_readonly_open_refuses_writes(pg_dsn):
     assert ro.note_recall([], "recall:basic", "q") is False
     assert ro.newest(5, set()) == []
     ro.close()
+    # the parked connection goes to its next user as a plain, writable session
+    from memman.store import pg_connect
+
+    conn = pg_connect.connect(pg_dsn)
+    assert conn.execute("SHOW default_transaction_read_only").fetchone()[0] == "off"
+    assert "store_ro" not in conn.execute("SHOW search_path").fetchone()[0]
+    conn.execute("CREATE SCHEMA scratch_after_ro")
+    conn.execute("DROP SCHEMA scratch_after_ro")
+    pg_connect.release(pg_dsn, conn)
 
 
 def test_pg_bad_dsn_is_one_line_without_the_password():

@@ -29,7 +29,7 @@ class PostgresTarget:
 
         if not schema_exists(self.dsn, self.store):
             return ABSENT
-        backend = PostgresBackend(self.dsn, self.store)
+        backend = PostgresBackend(self.dsn, self.store, readonly=True)  # a plan writes nothing
         try:
             return state_of(backend)
         finally:

@@ -54,13 +54,18 @@ def connect(dsn: str):
 
 
 def release(dsn: str, conn) -> None:
-    """Park ``conn`` for the next open on ``dsn`` (close it if one is parked already
-    or it is not idle)."""
+    """Park ``conn`` for the next open on ``dsn`` with its session settings reset
+    (close it if one is parked already or it is not idle)."""
     from psycopg import pq
 
     if conn.closed:
         return
     if dsn in _parked or conn.info.transaction_status != pq.TransactionStatus.IDLE:
+        conn.close()
+        return
+    try:  # the next user gets a plain session: no search_path, not read-only
+        conn.execute("RESET ALL")
+    except Exception:
         conn.close()
         return
     _parked[dsn] = conn
