@@ -166,13 +166,8 @@ def conf_text(ctx: InstallContext) -> str:
 
 
 def _put(ctx: InstallContext, dest: Path, text: str, mode: int) -> None:
-    current_mode = None if dest.is_symlink() or not dest.is_file() else dest.stat().st_mode & 0o777
-    if current_mode == mode and files.same_file_content(dest, text):
-        return
-    if dest.is_symlink():
-        dest.unlink()  # 0.16 linked into site-packages; replace the link, not its target
-    files.write_atomic(dest, text, mode)
-    ctx.note(f"wrote {dest}")
+    if files.put_file(dest, text, mode):
+        ctx.note(f"wrote {dest}")
 
 
 def _install_files(ctx: InstallContext) -> None:

@@ -93,6 +93,20 @@ def remove_empty_dirs(path: Path, stop: Path) -> None:
         path = path.parent
 
 
+def put_file(dest: Path, text: str, mode: int) -> bool:
+    """Write ``text`` to ``dest`` with ``mode`` unless it is already exactly that; a
+    link there (memman 0.16 linked into site-packages) is replaced by a file, its
+    target left alone. True when something was written."""
+    dest = Path(dest)
+    if not dest.is_symlink() and dest.is_file() and dest.stat().st_mode & 0o777 == mode \
+            and same_file_content(dest, text):
+        return False
+    if dest.is_symlink():
+        dest.unlink()
+    write_atomic(dest, text, mode)
+    return True
+
+
 def same_file_content(path: Path, text: str) -> bool:
     try:
         return Path(path).read_text(encoding="utf-8") == text

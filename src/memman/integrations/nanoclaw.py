@@ -80,15 +80,8 @@ def install(ctx: InstallContext) -> dict:
         base.unlink()
         ctx.note(f"removed the link {base}")
     for name, mode in SKILL_FILES.items():
-        dest = base / name
-        text = rendered(name)
-        if dest.is_symlink():
-            dest.unlink()
-        elif dest.is_file() and files.same_file_content(dest, text) \
-                and dest.stat().st_mode & 0o777 == mode:
-            continue
-        files.write_atomic(dest, text, mode)
-        ctx.note(f"wrote {dest}")
+        if files.put_file(base / name, rendered(name), mode):
+            ctx.note(f"wrote {base / name}")
     legacy = base / "container-skill.md"  # memman 0.16's name for the container skill
     if legacy.is_symlink() or legacy.is_file():
         legacy.unlink()
