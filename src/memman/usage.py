@@ -71,8 +71,8 @@ def record(kind: str, purpose: str, provider: str, model: str, *, prompt_tokens=
         meter = _active[-1] if _active else _ambient_meter(root)
         if meter is None:
             return
-        prompt, completion = _count(prompt_tokens), _count(completion_tokens)
-        total = prompt + completion if total_tokens is None else _count(total_tokens)
+        prompt, completion = token_count(prompt_tokens), token_count(completion_tokens)
+        total = prompt + completion if total_tokens is None else token_count(total_tokens)
         if error:
             meter.add(kind, purpose, provider, model, errors=1)
         else:
@@ -159,7 +159,8 @@ def _command_root() -> str | None:
     return str(datadir.root) if datadir is not None else None
 
 
-def _count(value) -> int:
+def token_count(value) -> int:
+    """A token count from a provider's reply: a non-negative int, 0 for junk."""
     if isinstance(value, bool):
         return 0
     try:

@@ -31,6 +31,7 @@ from memman.errors import MemmanError
 from memman.llm import prompts
 from memman.llm.parse import parse_json
 from memman.usage import record as record_usage
+from memman.usage import token_count
 
 __all__ = [
     "LLMError", "LLMClient", "ROLES", "ROLE_KEYS", "from_settings", "llm_mode",
@@ -511,8 +512,8 @@ class LLMClient:
         content = _content_of(choice.get("message"))
         finish = choice.get("finish_reason")
         usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
-        prompt_tokens = _int(usage.get("prompt_tokens"))
-        completion_tokens = _int(usage.get("completion_tokens"))
+        prompt_tokens = token_count(usage.get("prompt_tokens"))
+        completion_tokens = token_count(usage.get("completion_tokens"))
         self._count(role, calls=1, prompt_tokens=prompt_tokens,
                     completion_tokens=completion_tokens)
         self._record_usage(role, usage)
@@ -541,12 +542,3 @@ def _task_of(system: str) -> str | None:
 def _empty_stats() -> dict:
     return {"calls": 0, "cache_hits": 0, "requests": 0, "errors": 0,
             "prompt_tokens": 0, "completion_tokens": 0}
-
-
-def _int(value) -> int:
-    if isinstance(value, bool):
-        return 0
-    try:
-        return max(0, int(value))
-    except (TypeError, ValueError):
-        return 0
