@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from memman.constants import EDGE_TYPES
+from memman import outfile
 from memman.graph import export as graph_export
 
 TRICKY = 'Ünïcödé "quoted" path C:\\temp\\new and a\nsecond line'
@@ -200,8 +201,8 @@ def test_a_failed_write_leaves_the_old_file(ok, run, graph, tmp_path, monkeypatc
     def refuse(src, dst):
         raise OSError(28, "No space left on device")
 
-    # Only the export module's view of os fails, so the store itself is unaffected.
-    monkeypatch.setattr(graph_export, "os", SimpleNamespace(**{**vars(os), "replace": refuse}))
+    # Only the output writer's view of os fails, so the store itself is unaffected.
+    monkeypatch.setattr(outfile, "os", SimpleNamespace(**{**vars(os), "replace": refuse}))
     result = run("graph", "export", "-o", path)
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr == f"Error: cannot write {path}: No space left on device\n"

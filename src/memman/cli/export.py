@@ -21,7 +21,6 @@ Recomputed or reset, so not guaranteed: ``updated_at`` (= created_at), ``access_
 automatic edge.
 """
 import json
-import os
 import sys
 
 import click
@@ -113,35 +112,8 @@ def _to_stdout(backend, store: str) -> None:
 
 
 def _to_file(backend, store: str, output: str):
-    from pathlib import Path
+    from memman.outfile import atomic_text_file
 
-    from memman.errors import MemmanError
-
-    path = Path(output).expanduser().absolute()
-    if path.is_dir():
-        raise MemmanError(f"cannot write {path}: it is a directory")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    except OSError as exc:
-        raise MemmanError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            memories, edges = write_export(backend, store, fh.write)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        _unlink(tmp)
-        raise MemmanError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        _unlink(tmp)
-        raise
+    with atomic_text_file(output, 0o600) as (path, fh):  # memories may be private
+        memories, edges = write_export(backend, store, fh.write)
     return path, memories, edges
-
-
-def _unlink(path) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass

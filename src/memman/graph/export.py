@@ -8,7 +8,6 @@ edges of one type as a single line: undirected, except causal pairs, which get
 arrows at both ends; a lone edge is an arrow from source to target.
 """
 import json
-import os
 import textwrap
 
 LABEL_CHARS = 80  # content shown in a node before it is cut with "…"
@@ -154,31 +153,8 @@ def _dot_edges(edges: list[dict]):
 def write_atomic(path: str, text: str) -> str:
     """Write ``text`` to ``path`` through a temporary file and a rename; returns the
     absolute path. Raises MemmanError with a one-line reason."""
-    from pathlib import Path
+    from memman.outfile import atomic_text_file
 
-    from memman.errors import MemmanError
-
-    target = Path(path).expanduser().absolute()
-    if target.is_dir():
-        raise MemmanError(f"cannot write {target}: it is a directory")
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except OSError as exc:
-        _unlink(tmp)
-        raise MemmanError(f"cannot write {target}: {exc.strerror or exc}") from None
-    except BaseException:
-        _unlink(tmp)
-        raise
+    with atomic_text_file(path) as (target, fh):
+        fh.write(text)
     return str(target)
-
-
-def _unlink(path) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
